@@ -1,0 +1,103 @@
+"""The application factory: `create_app(settings)` gives a ready Starlette app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from audit import settings as settings_module
+from audit.errors import AppError
+from audit.services.audits import Submitter
+from audit.settings import ROOT, Settings
+from audit.storage.db import Database
+from audit.web import api, openapi, pages
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+def routes() -> list[Route | Mount]:
+    """The whole URL map. Access rules arrive with accounts; until then everything is open."""
+    return [
+        Route("/", pages.home, methods=["GET"]),
+        Route("/healthz", api.healthz, methods=["GET"]),
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/api/checklists/{key}", api.get_checklist, methods=["GET"]),
+        Route("/api/audits", api.post_audit, methods=["POST"]),
+        Route("/api/audits/{audit_id}", api.get_audit, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+    ]
+
+
+async def openapi_json(request: Request) -> Response:
+    return api.json_response(openapi.document(api.OPERATIONS, "audit", VERSION))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or settings_module.from_env()
+    db = Database(settings)
+    submitter = Submitter(db)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        submitter.close()
+        db.dispose()
+
+    app = Starlette(
+        routes=routes(),
+        lifespan=lifespan,
+        exception_handlers={AppError: app_error, HTTPException: http_error, Exception: server_error},
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.submitter = submitter
+    app.state.templates = Jinja2Templates(directory=ROOT / "templates")
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Entry point for `uvicorn --factory` (each worker process builds its own app)."""
+    return create_app()
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def _error(request: Request, status: int, message: str, problems: list[dict[str, str]]) -> Response:
+    if _wants_json(request):
+        return api.json_response({"error": message, "errors": problems}, status=status)
+    items = "".join(f"<li>{_escape(p['field'])}: {_escape(p['message'])}</li>" for p in problems)
+    body = (
+        f"<!doctype html><title>{status}</title><h1>{_escape(message)}</h1><ul>{items}</ul><p><a href='/'>Home</a></p>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+async def app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return _error(request, exc.status, exc.message, [p.as_dict() for p in exc.problems])
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _error(request, exc.status_code, exc.detail, [])
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error(request, 500, "Something went wrong on our side; nothing was changed. Please try again.", [])

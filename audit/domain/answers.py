@@ -1,0 +1,93 @@
+"""Answers as sent by a shopper, checked against the exact checklist version.
+
+Every problem is reported with the item key it concerns, so the phone can jump
+to the item and the shopper can fix it. Checking is pure: no database, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from audit.domain.checklist import Checklist, Item
+
+NA = "na"
+MAX_TEXT = 10_000
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer: `value` is "yes"/"no"/"na", a number, an option key or text, by item type."""
+
+    value: str | float | int | None
+    comment: str = ""
+
+    @property
+    def is_na(self) -> bool:
+        return self.value == NA
+
+    @property
+    def is_blank(self) -> bool:
+        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    item: str
+    message: str
+
+
+def check(spec: Checklist, answers: Mapping[str, Answer]) -> list[AnswerError]:
+    """All the reasons these answers cannot be accepted for `spec` (empty when they can)."""
+    errors = [AnswerError(key, "no such item in this checklist version") for key in answers if spec.item(key) is None]
+    for item in spec.items:
+        answer = answers.get(item.key)
+        if answer is None or answer.is_blank:
+            if item.required:
+                errors.append(AnswerError(item.key, "an answer is required"))
+            continue
+        if len(answer.comment) > MAX_TEXT:
+            errors.append(AnswerError(item.key, f"comment is longer than {MAX_TEXT} characters"))
+        if answer.is_na:
+            if not item.allow_na:
+                errors.append(AnswerError(item.key, "N/A is not allowed for this item"))
+            continue
+        problem = _value_problem(item, answer.value)
+        if problem:
+            errors.append(AnswerError(item.key, problem))
+    return errors
+
+
+def _value_problem(item: Item, value: str | float | int | None) -> str | None:
+    if item.type == "yesno":
+        return None if value in ("yes", "no") else f'expected "yes" or "no"{_na_hint(item)}, got {value!r}'
+    if item.type in ("text", "photo"):
+        if not isinstance(value, str):
+            return f"expected text, got {value!r}"
+        return f"text is longer than {MAX_TEXT} characters" if len(value) > MAX_TEXT else None
+    if item.type == "choice":
+        if isinstance(value, str) and item.option(value):
+            return None
+        keys = ", ".join(o.key for o in item.options)
+        return f"expected one of the options ({keys}){_na_hint(item)}, got {value!r}"
+    if not _is_finite_number(value):
+        return f"expected a number{_na_hint(item)}, got {value!r}"
+    assert isinstance(value, int | float)
+    if item.type == "scale":
+        if value != int(value) or not item.min <= value <= item.max:  # type: ignore[operator]
+            return f"expected a whole number from {item.min:g} to {item.max:g}, got {value!r}"
+        return None
+    if item.min is not None and value < item.min:
+        return f"must be at least {item.min:g}, got {value!r}"
+    if item.max is not None and value > item.max:
+        return f"must be at most {item.max:g}, got {value!r}"
+    return None
+
+
+def _na_hint(item: Item) -> str:
+    return ' or "na"' if item.allow_na else ""
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,445 @@
+"""Checklist files parsed once into a typed, versioned spec.
+
+A checklist is data (TOML, see docs/checklists.md). Everything downstream (the
+form, validation of answers, scoring, reports) works on the `Checklist` built
+here, so every mistake an author can make is caught in this module, with a
+message that names the file, the section or item, and what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ItemType = Literal["yesno", "scale", "choice", "number", "text", "photo"]
+SCORED_TYPES: frozenset[str] = frozenset({"yesno", "scale", "choice", "number"})
+ITEM_TYPES: tuple[str, ...] = ("yesno", "scale", "choice", "number", "text", "photo")
+
+CHECKLIST_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+TOP_FIELDS = {"key", "title", "description", "sections"}
+SECTION_FIELDS = {"key", "title", "description", "items"}
+ITEM_FIELDS = {
+    "key",
+    "question",
+    "guidance",
+    "type",
+    "points",
+    "allow_na",
+    "required",
+    "critical",
+    "min",
+    "max",
+    "labels",
+    "options",
+    "unit",
+    "bands",
+}
+
+
+class ChecklistError(ValueError):
+    """A checklist file that cannot be used; `problems` lists every mistake found."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    label: str
+    points: float
+
+
+@dataclass(frozen=True)
+class Band:
+    """Scores `points` for a value <= `upto`; `upto` None catches everything above."""
+
+    upto: float | None
+    points: float
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    section: str
+    question: str
+    type: ItemType
+    guidance: str = ""
+    points: float = 0.0
+    allow_na: bool = False
+    required: bool = False
+    critical: bool = False
+    min: float | None = None
+    max: float | None = None
+    labels: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    unit: str = ""
+    bands: tuple[Band, ...] = ()
+
+    @property
+    def scored(self) -> bool:
+        return self.points > 0
+
+    def option(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    description: str = ""
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True)
+class Checklist:
+    key: str
+    title: str
+    description: str = ""
+    sections: tuple[Section, ...] = ()
+    version: str = field(default="", compare=False)
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+    def item(self, key: str) -> Item | None:
+        return self._index().get(key)
+
+    def _index(self) -> dict[str, Item]:
+        # frozen dataclass: cache through object.__setattr__ once per spec
+        index = self.__dict__.get("_item_index")
+        if index is None:
+            index = {item.key: item for item in self.items}
+            object.__setattr__(self, "_item_index", index)
+        return index
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data (JSON-ready) that `from_data` turns back into the same spec."""
+        data = asdict(self)
+        data.pop("version")
+        return data
+
+
+def content_version(data: dict[str, Any]) -> str:
+    """The version id: a hash of the parsed content, so comments and layout do not count."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def load(path: str | Path) -> Checklist:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChecklistError(str(path), [f"cannot read the file: {exc}"]) from None
+    return parse(text, source=str(path))
+
+
+def parse(text: str, source: str = "<checklist>") -> Checklist:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ChecklistError(source, [f"not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    checklist = _Parser(problems).checklist(raw)
+    if problems:
+        raise ChecklistError(source, problems)
+    assert checklist is not None
+    return with_version(checklist)
+
+
+def with_version(checklist: Checklist) -> Checklist:
+    return Checklist(
+        key=checklist.key,
+        title=checklist.title,
+        description=checklist.description,
+        sections=checklist.sections,
+        version=content_version(checklist.to_data()),
+    )
+
+
+def from_data(data: dict[str, Any], version: str) -> Checklist:
+    """Rebuild a stored spec (trusted: it was validated when imported)."""
+    sections = tuple(
+        Section(
+            key=s["key"],
+            title=s["title"],
+            description=s.get("description", ""),
+            items=tuple(_item_from_data(i) for i in s["items"]),
+        )
+        for s in data["sections"]
+    )
+    return Checklist(
+        key=data["key"],
+        title=data["title"],
+        description=data.get("description", ""),
+        sections=sections,
+        version=version,
+    )
+
+
+def _item_from_data(i: dict[str, Any]) -> Item:
+    return Item(
+        **{
+            **i,
+            "labels": tuple(i.get("labels", ())),
+            "options": tuple(Option(**o) for o in i.get("options", ())),
+            "bands": tuple(Band(**b) for b in i.get("bands", ())),
+        }
+    )
+
+
+class _Parser:
+    """Collects every problem instead of stopping at the first, so an author fixes a file in one go."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}" if where else message)
+
+    def checklist(self, raw: dict[str, Any]) -> Checklist | None:
+        self._unknown("checklist", raw, TOP_FIELDS)
+        key = self._text(raw, "key", "checklist")
+        if key and not CHECKLIST_KEY.match(key):
+            self.fail("checklist", f"key {key!r} must be lowercase letters, digits and hyphens")
+        title = self._text(raw, "title", "checklist")
+        sections_raw = raw.get("sections")
+        if not isinstance(sections_raw, list) or not sections_raw:
+            self.fail("checklist", "needs at least one [[sections]] table")
+            sections_raw = []
+        sections: list[Section] = []
+        section_keys: set[str] = set()
+        item_keys: dict[str, str] = {}
+        for n, section_raw in enumerate(sections_raw, start=1):
+            if not isinstance(section_raw, dict):
+                self.fail(f"section {n}", "must be a table")
+                continue
+            section = self.section(section_raw, n, item_keys)
+            if section.key in section_keys:
+                self.fail(f"section {section.key!r}", "duplicate section key")
+            section_keys.add(section.key)
+            sections.append(section)
+        if not any(item.scored for s in sections for item in s.items) and sections:
+            self.fail("checklist", "has no scored item, so no score could be given")
+        description = raw.get("description", "")
+        if not isinstance(description, str):
+            self.fail("checklist", "description must be text")
+            description = ""
+        return Checklist(key=key, title=title, description=description, sections=tuple(sections))
+
+    def section(self, raw: dict[str, Any], n: int, item_keys: dict[str, str]) -> Section:
+        key = raw.get("key")
+        where = f"section {key!r}" if isinstance(key, str) and key else f"section {n}"
+        self._unknown(where, raw, SECTION_FIELDS)
+        key = self._text(raw, "key", where)
+        if key and not ITEM_KEY.match(key):
+            self.fail(where, "key must be lowercase letters, digits and underscores, starting with a letter")
+        title = self._text(raw, "title", where)
+        items_raw = raw.get("items")
+        if not isinstance(items_raw, list) or not items_raw:
+            self.fail(where, "needs at least one [[sections.items]] table")
+            items_raw = []
+        items: list[Item] = []
+        for m, item_raw in enumerate(items_raw, start=1):
+            if not isinstance(item_raw, dict):
+                self.fail(f"{where}, item {m}", "must be a table")
+                continue
+            item = self.item(item_raw, key, f"{where}, item {m}")
+            if item is None:
+                continue
+            if item.key in item_keys:
+                self.fail(
+                    f"{where}, item {item.key!r}",
+                    f"duplicate item key (already used in section {item_keys[item.key]!r})",
+                )
+            item_keys[item.key] = key
+            items.append(item)
+        description = raw.get("description", "")
+        return Section(
+            key=key,
+            title=title,
+            description=description if isinstance(description, str) else "",
+            items=tuple(items),
+        )
+
+    def item(self, raw: dict[str, Any], section: str, fallback_where: str) -> Item | None:
+        key = raw.get("key")
+        where = f"section {section!r}, item {key!r}" if isinstance(key, str) and key else fallback_where
+        self._unknown(where, raw, ITEM_FIELDS)
+        key = self._text(raw, "key", where)
+        if key and not ITEM_KEY.match(key):
+            self.fail(where, "key must be lowercase letters, digits and underscores, starting with a letter")
+        question = self._text(raw, "question", where)
+        guidance = self._text(raw, "guidance", where)
+        kind = raw.get("type")
+        if kind not in ITEM_TYPES:
+            self.fail(where, f"unknown type {kind!r} (use one of: {', '.join(ITEM_TYPES)})")
+            return None
+        allow_na = self._bool(raw, "allow_na", where, False)
+        critical = self._bool(raw, "critical", where, False)
+        points = self._points(raw, kind, where)
+        scored = points > 0
+        required = self._bool(raw, "required", where, scored)
+        if critical and not scored:
+            self.fail(where, "only a scored item can be critical")
+        extra = getattr(self, f"_extra_{kind}")(raw, points, where)
+        return Item(
+            key=key,
+            section=section,
+            question=question,
+            type=kind,
+            guidance=guidance,
+            points=points,
+            allow_na=allow_na,
+            required=required,
+            critical=critical,
+            **extra,
+        )
+
+    def _points(self, raw: dict[str, Any], kind: str, where: str) -> float:
+        if "points" not in raw:
+            if kind in ("yesno", "scale", "choice"):
+                self.fail(where, f"a {kind} item needs points")
+            elif kind == "number" and "bands" in raw:
+                self.fail(where, "a number item with bands needs points")
+            return 0.0
+        points = raw["points"]
+        if kind in ("text", "photo"):
+            self.fail(where, f"points on an unscored type ({kind})")
+            return 0.0
+        if not _is_number(points) or points <= 0:
+            self.fail(where, f"points must be a positive number, not {points!r}")
+            return 0.0
+        if kind == "number" and "bands" not in raw:
+            self.fail(where, "a number item with points needs bands")
+        return float(points)
+
+    def _extra_yesno(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
+        return {}
+
+    def _text(self, raw: dict[str, Any], name: str, where: str) -> str:
+        value = raw.get(name)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(where, f"{name} is missing or empty")
+            return ""
+        return value.strip()
+
+    def _extra_photo(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
+        return {}
+
+    def _extra_text(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
+        return {}
+
+    def _extra_scale(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
+        low, high = raw.get("min", 1), raw.get("max")
+        if low not in (0, 1) or isinstance(low, bool):
+            self.fail(where, f"scale min must be 0 or 1, not {low!r}")
+            low = 1
+        if not isinstance(high, int) or isinstance(high, bool) or not low < high <= 10:
+            self.fail(where, f"scale max must be a whole number above min and at most 10, not {high!r}")
+            return {"min": float(low), "max": float(low + 1)}
+        labels = raw.get("labels", [])
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            self.fail(where, "labels must be a list of text")
+            labels = []
+        elif labels and len(labels) != high - low + 1:
+            self.fail(where, f"labels has {len(labels)} entries; the scale {low}-{high} needs {high - low + 1}")
+        return {"min": float(low), "max": float(high), "labels": tuple(labels)}
+
+    def _extra_choice(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
+        options_raw = raw.get("options")
+        if not isinstance(options_raw, list) or len(options_raw) < 2:
+            self.fail(where, "a choice item needs at least two options")
+            return {}
+        options: list[Option] = []
+        for n, o in enumerate(options_raw, start=1):
+            if not isinstance(o, dict) or not isinstance(o.get("key"), str) or not o.get("label"):
+                self.fail(where, f"option {n} needs a key and a label")
+                continue
+            self._unknown(f"{where}, option {o['key']!r}", o, {"key", "label", "points"})
+            value = o.get("points")
+            if not _is_number(value) or not 0 <= value <= points:
+                self.fail(where, f"option {o['key']!r} points must be between 0 and the item's {points:g}")
+                value = 0
+            if not ITEM_KEY.match(o["key"]):
+                self.fail(where, f"option key {o['key']!r} must be lowercase letters, digits and underscores")
+            if any(x.key == o["key"] for x in options):
+                self.fail(where, f"duplicate option key {o['key']!r}")
+            options.append(Option(key=o["key"], label=str(o["label"]), points=float(value)))
+        if options and points and max(o.points for o in options) != points:
+            self.fail(where, f"the best option must give the item's {points:g} points")
+        return {"options": tuple(options)}
+
+    def _extra_number(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
+        low, high = raw.get("min"), raw.get("max")
+        for name, value in (("min", low), ("max", high)):
+            if value is not None and not _is_number(value):
+                self.fail(where, f"{name} must be a number")
+        if _is_number(low) and _is_number(high) and low >= high:
+            self.fail(where, "min must be below max")
+        unit = raw.get("unit", "")
+        extra: dict[str, Any] = {
+            "min": float(low) if _is_number(low) else None,
+            "max": float(high) if _is_number(high) else None,
+            "unit": unit if isinstance(unit, str) else "",
+        }
+        if "bands" in raw:
+            extra["bands"] = self._bands(raw["bands"], points, where)
+        return extra
+
+    def _bands(self, raw: Any, points: float, where: str) -> tuple[Band, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.fail(where, "bands must be a list of { upto = N, points = P }")
+            return ()
+        bands: list[Band] = []
+        for n, b in enumerate(raw, start=1):
+            if not isinstance(b, dict):
+                self.fail(where, f"band {n} must be a table {{ upto = N, points = P }}")
+                continue
+            self._unknown(f"{where}, band {n}", b, {"upto", "points"})
+            upto, value = b.get("upto"), b.get("points")
+            if upto is not None and not _is_number(upto):
+                self.fail(where, f"band {n}: upto must be a number")
+                upto = None
+            if not _is_number(value) or not 0 <= value <= points:
+                self.fail(where, f"band {n}: points must be between 0 and the item's {points:g}")
+                value = 0
+            if bands and bands[-1].upto is None:
+                self.fail(where, f"band {n} comes after the catch-all band (one without upto) and can never apply")
+            elif upto is not None and bands and bands[-1].upto is not None and upto <= bands[-1].upto:
+                self.fail(
+                    where,
+                    f"bands overlap: band {n} (upto {upto:g}) must be above band {n - 1} (upto {bands[-1].upto:g})",
+                )
+            bands.append(Band(upto=float(upto) if upto is not None else None, points=float(value)))
+        if bands and points and max(b.points for b in bands) != points:
+            self.fail(where, f"the best band must give the item's {points:g} points")
+        return tuple(bands)
+
+    def _bool(self, raw: dict[str, Any], name: str, where: str, default: bool) -> bool:
+        value = raw.get(name, default)
+        if not isinstance(value, bool):
+            self.fail(where, f"{name} must be true or false")
+            return default
+        return value
+
+    def _unknown(self, where: str, raw: dict[str, Any], allowed: set[str]) -> None:
+        for name in sorted(set(raw) - allowed):
+            self.fail(where, f"unknown field {name!r}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,85 @@
+"""Store and region scores, aggregated by the database over the stored per-audit scores.
+
+Rules (DOMAIN.md): a store's score is the mean of its audits' scores; a region's is
+the mean of its stores' scores, so a store visited more often does not dominate.
+Excluded audits count nowhere. A store with no audit in the period has no score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from audit.domain.scoring import Aggregate
+from audit.storage import models
+from audit.storage.db import Database
+
+
+@dataclass(frozen=True)
+class StoreScore:
+    region: str
+    region_name: str
+    code: str
+    name: str
+    score: Aggregate | None
+
+
+@dataclass(frozen=True)
+class RegionScore:
+    code: str
+    name: str
+    score: Aggregate | None
+    stores: list[StoreScore]
+
+
+def _store_means(start: datetime, end: datetime) -> sa.Subquery:
+    """Mean audit score and audit count per store for finished_at in [start, end)."""
+    return (
+        sa.select(
+            models.Audit.store_id,
+            sa.func.avg(models.Audit.score).label("mean"),
+            sa.func.count().label("n"),
+        )
+        .where(
+            models.Audit.finished_at >= start,
+            models.Audit.finished_at < end,
+            models.Audit.excluded.is_(False),
+            models.Audit.score.is_not(None),
+        )
+        .group_by(models.Audit.store_id)
+        .subquery()
+    )
+
+
+def region_scores(db: Database, start: datetime, end: datetime) -> list[RegionScore]:
+    """Every region with its score and every (not archived) store with its own, in code order."""
+    means = _store_means(start, end)
+    query = (
+        sa.select(models.Region.code, models.Region.name, models.Store.code, models.Store.name, means.c.mean, means.c.n)
+        .join(models.Store, models.Store.region_id == models.Region.id)
+        .outerjoin(means, means.c.store_id == models.Store.id)
+        .where(models.Store.archived.is_(False))
+        .order_by(models.Region.code, models.Store.code)
+    )
+    region_query = (
+        sa.select(
+            models.Region.code,
+            sa.func.avg(means.c.mean),
+            sa.func.coalesce(sa.func.sum(means.c.n), 0),
+        )
+        .join(models.Store, models.Store.region_id == models.Region.id)
+        .join(means, means.c.store_id == models.Store.id)
+        .where(models.Store.archived.is_(False))
+        .group_by(models.Region.code)
+    )
+    with db.session() as session:
+        rows = session.execute(query).all()
+        region_totals = {code: Aggregate(float(mean), int(n)) for code, mean, n in session.execute(region_query).all()}
+    regions: dict[str, RegionScore] = {}
+    for region, region_name, code, name, mean, n in rows:
+        entry = regions.setdefault(region, RegionScore(region, region_name, region_totals.get(region), []))
+        score = Aggregate(float(mean), int(n)) if mean is not None else None
+        entry.stores.append(StoreScore(region, region_name, code, name, score))
+    return list(regions.values())

@@ -1,0 +1,361 @@
+"""Submitting an audit: validate against its exact checklist version, score, store once.
+
+Submission is idempotent on the UUID the phone made: the same UUID with the same
+content gives back the stored audit; with other content it is a conflict. The
+audit row, its section scores and its answers are written in one transaction.
+Writes from concurrent requests are grouped (see `audit.storage.writer`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from audit.domain import answers as answers_module
+from audit.domain import scoring
+from audit.domain.answers import Answer
+from audit.domain.checklist import Checklist
+from audit.errors import Conflict, Invalid, NotFound, Problem
+from audit.services import checklists
+from audit.storage import models
+from audit.storage.db import Database
+from audit.storage.writer import GroupWriter
+
+MAX_FUTURE = timedelta(hours=1)
+MAX_VISIT = timedelta(hours=24)
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: StrictStr | StrictInt | StrictFloat | None = Field(
+        description='"yes" | "no" | "na", a number, an option key, or text, by item type'
+    )
+    comment: str = Field(default="", max_length=answers_module.MAX_TEXT)
+
+
+class Submission(BaseModel):
+    """An audit as the phone sends it (`POST /api/audits`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: UUID = Field(description="UUID made on the phone when the form was first opened")
+    store: str = Field(min_length=1, max_length=32, description="store code, e.g. LDN-001")
+    checklist: str = Field(min_length=1, max_length=64, description="checklist key")
+    checklist_version: str = Field(min_length=1, max_length=16, description="version id the form was filled in with")
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
+    answers: dict[str, AnswerIn]
+    notes: str = Field(default="", max_length=answers_module.MAX_TEXT)
+
+
+class AnswerOut(BaseModel):
+    value: str | int | float | None
+    comment: str
+    na: bool
+    earned: float
+    possible: float
+    failed: bool
+
+
+class SectionOut(BaseModel):
+    key: str
+    earned: float
+    possible: float
+    score: float | None
+
+
+class AuditOut(BaseModel):
+    """A stored audit with its scores, as submitted and as read back."""
+
+    id: str
+    store: str
+    checklist: str
+    checklist_version: str
+    shopper_id: int | None
+    started_at: datetime
+    finished_at: datetime
+    submitted_at: datetime
+    notes: str
+    score: float | None = Field(description="percent, one decimal; 0 when a critical item failed")
+    earned: float
+    possible: float
+    critical_failed: bool
+    critical_failures: list[str]
+    excluded: bool
+    excluded_reason: str
+    sections: list[SectionOut]
+    answers: dict[str, AnswerOut]
+
+
+@dataclass
+class Prepared:
+    """A checked and scored submission, as rows ready to insert."""
+
+    id: str
+    store_code: str
+    content_hash: str
+    spec: Checklist
+    audit: dict[str, Any]
+    sections: list[dict[str, Any]]
+    answers: list[dict[str, Any]]
+
+
+@dataclass
+class Outcome:
+    status: Literal["created", "exists", "conflict", "invalid"]
+    audit_id: str
+    audit: AuditOut | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def prepare(db: Database, submission: Submission, shopper_id: int | None = None) -> Prepared:
+    """Check `submission` against its checklist version and score it; raises Invalid."""
+    spec = checklists.version(db, submission.checklist_version)
+    if spec is None:
+        raise Invalid(
+            problems=[Problem("checklist_version", f"unknown checklist version {submission.checklist_version!r}")]
+        )
+    if spec.key != submission.checklist:
+        raise Invalid(
+            problems=[
+                Problem(
+                    "checklist",
+                    f"version {spec.version} belongs to checklist {spec.key!r}, not {submission.checklist!r}",
+                )
+            ]
+        )
+    problems = _time_problems(submission)
+    given = {key: Answer(value=a.value, comment=a.comment) for key, a in submission.answers.items()}
+    problems += [Problem(e.item, e.message) for e in answers_module.check(spec, given)]
+    if problems:
+        raise Invalid(problems=problems)
+    result = scoring.score(spec, given)
+    audit_id = str(submission.id)
+    submitted = models.now()
+    audit_row = {
+        "id": audit_id,
+        "checklist_version_id": spec.version,
+        "shopper_id": shopper_id,
+        "started_at": submission.started_at,
+        "finished_at": submission.finished_at,
+        "submitted_at": submitted,
+        "notes": submission.notes,
+        "earned": result.earned,
+        "possible": result.possible,
+        "score": result.percent,
+        "critical_failed": result.critical_failed,
+        "content_hash": content_hash(submission),
+        "assignment_id": None,
+        "excluded": False,
+        "excluded_reason": "",
+        "excluded_by_id": None,
+        "excluded_at": None,
+    }
+    section_rows = [
+        {"audit_id": audit_id, "section_key": s.key, "earned": s.earned, "possible": s.possible, "score": s.percent}
+        for s in result.sections
+    ]
+    answer_rows = [
+        {
+            "audit_id": audit_id,
+            "item_key": i.key,
+            "section_key": i.section,
+            "value": given[i.key].value,
+            "comment": given[i.key].comment,
+            "na": i.na,
+            "earned": i.earned,
+            "possible": i.possible,
+            "failed": i.failed,
+        }
+        for i in result.items
+        if i.key in given
+    ]
+    return Prepared(audit_id, submission.store, audit_row["content_hash"], spec, audit_row, section_rows, answer_rows)
+
+
+def content_hash(submission: Submission) -> str:
+    """What "the same content" means for a resubmission: every field the phone sent."""
+    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _time_problems(submission: Submission) -> list[Problem]:
+    problems = []
+    if submission.finished_at < submission.started_at:
+        problems.append(Problem("finished_at", "the visit cannot finish before it started"))
+    elif submission.finished_at - submission.started_at > MAX_VISIT:
+        problems.append(Problem("finished_at", "a visit cannot last more than 24 hours"))
+    if submission.finished_at > models.now() + MAX_FUTURE:
+        problems.append(Problem("finished_at", "the visit finishes in the future; check the phone's clock"))
+    return problems
+
+
+class Submitter:
+    """Stores prepared audits, grouping concurrent requests into one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.writer: GroupWriter[Prepared, Outcome] = GroupWriter(self.store_batch)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def store_batch(self, batch: Sequence[Prepared]) -> list[Outcome]:
+        try:
+            with self.db.write_session() as session:
+                return _store(session, batch)
+        except IntegrityError:
+            # Another process inserted one of these ids between our check and our insert
+            # (possible on PostgreSQL, where writers do not take one lock): redo one by one.
+            outcomes = []
+            for prepared in batch:
+                try:
+                    with self.db.write_session() as session:
+                        outcomes.extend(_store(session, [prepared]))
+                except IntegrityError:
+                    with self.db.write_session() as session:
+                        outcomes.extend(_store(session, [prepared]))
+            return outcomes
+
+
+def _store(session: Session, batch: Sequence[Prepared]) -> list[Outcome]:
+    ids = {p.id for p in batch}
+    stored = dict(
+        session.execute(sa.select(models.Audit.id, models.Audit.content_hash).where(models.Audit.id.in_(ids))).all()
+    )
+    stores = dict(
+        session.execute(
+            sa.select(models.Store.code, models.Store.id).where(models.Store.code.in_({p.store_code for p in batch}))
+        ).all()
+    )
+    outcomes: list[Outcome] = []
+    new: list[Prepared] = []
+    for prepared in batch:
+        if prepared.id in stored:
+            same = stored[prepared.id] == prepared.content_hash
+            outcomes.append(Outcome("exists", prepared.id) if same else _conflict(prepared))
+        elif prepared.store_code not in stores:
+            problem = Problem("store", f"unknown store {prepared.store_code!r}")
+            outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
+        else:
+            prepared.audit["store_id"] = stores[prepared.store_code]
+            stored[prepared.id] = prepared.content_hash
+            new.append(prepared)
+            outcomes.append(Outcome("created", prepared.id, audit=_view(prepared)))
+    if new:
+        session.execute(sa.insert(models.Audit.__table__), [p.audit for p in new])
+        session.execute(sa.insert(models.AuditSection.__table__), [row for p in new for row in p.sections])
+        answers = [row for p in new for row in p.answers]
+        if answers:
+            session.execute(sa.insert(models.Answer.__table__), answers)
+    return outcomes
+
+
+def _conflict(prepared: Prepared) -> Outcome:
+    message = f"audit {prepared.id} was already submitted with different content"
+    return Outcome("conflict", prepared.id, problems=[Problem("id", message)])
+
+
+def submit(db: Database, submitter: Submitter, submission: Submission, shopper_id: int | None = None) -> Outcome:
+    """The whole use case for callers that may block (CLI, imports, tests)."""
+    try:
+        prepared = prepare(db, submission, shopper_id)
+    except Invalid as exc:
+        return Outcome("invalid", str(submission.id), problems=exc.problems)
+    return complete(db, submitter.writer.submit(prepared).result())
+
+
+def complete(db: Database, outcome: Outcome) -> Outcome:
+    """An "exists" outcome carries the audit as stored, read back after the write."""
+    if outcome.status == "exists":
+        return Outcome("exists", outcome.audit_id, audit=get(db, outcome.audit_id))
+    return outcome
+
+
+def _view(prepared: Prepared) -> AuditOut:
+    a = prepared.audit
+    return _out(
+        a,
+        store=prepared.store_code,
+        spec=prepared.spec,
+        sections=prepared.sections,
+        answers=prepared.answers,
+    )
+
+
+def _out(
+    a: dict[str, Any], store: str, spec: Checklist, sections: list[dict[str, Any]], answers: list[dict[str, Any]]
+) -> AuditOut:
+    critical = {i.key for i in spec.items if i.critical}
+    return AuditOut(
+        id=a["id"],
+        store=store,
+        checklist=spec.key,
+        checklist_version=spec.version,
+        shopper_id=a["shopper_id"],
+        started_at=a["started_at"],
+        finished_at=a["finished_at"],
+        submitted_at=a["submitted_at"],
+        notes=a["notes"],
+        score=a["score"],
+        earned=round(a["earned"], 4),
+        possible=round(a["possible"], 4),
+        critical_failed=a["critical_failed"],
+        critical_failures=[r["item_key"] for r in answers if r["item_key"] in critical and r["failed"]],
+        excluded=a.get("excluded", False),
+        excluded_reason=a.get("excluded_reason", ""),
+        sections=[
+            SectionOut(
+                key=s["section_key"], earned=round(s["earned"], 4), possible=round(s["possible"], 4), score=s["score"]
+            )
+            for s in sections
+        ],
+        answers={
+            r["item_key"]: AnswerOut(
+                value=r["value"],
+                comment=r["comment"],
+                na=r["na"],
+                earned=round(r["earned"], 4),
+                possible=round(r["possible"], 4),
+                failed=r["failed"],
+            )
+            for r in answers
+        },
+    )
+
+
+def get(db: Database, audit_id: str) -> AuditOut:
+    with db.session() as session:
+        audit = session.get(models.Audit, audit_id)
+        if audit is None:
+            raise NotFound(f"no audit {audit_id}")
+        store = session.get(models.Store, audit.store_id)
+        sections = session.scalars(sa.select(models.AuditSection).where(models.AuditSection.audit_id == audit_id)).all()
+        answers = session.scalars(sa.select(models.Answer).where(models.Answer.audit_id == audit_id)).all()
+    spec = checklists.version(db, audit.checklist_version_id)
+    assert spec is not None and store is not None
+    order = {item.key: n for n, item in enumerate(spec.items)}
+    section_order = {s.key: n for n, s in enumerate(spec.sections)}
+    return _out(
+        audit.model_dump(),
+        store=store.code,
+        spec=spec,
+        sections=sorted((s.model_dump() for s in sections), key=lambda s: section_order.get(s["section_key"], 0)),
+        answers=sorted((r.model_dump() for r in answers), key=lambda r: order.get(r["item_key"], 0)),
+    )
+
+
+def raise_for(outcome: Outcome) -> None:
+    if outcome.status == "invalid":
+        raise Invalid(problems=outcome.problems)
+    if outcome.status == "conflict":
+        raise Conflict(outcome.problems[0].message, problems=outcome.problems)

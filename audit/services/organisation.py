@@ -1,0 +1,94 @@
+"""Regions, stores and people: the company the audits are about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from audit.errors import Conflict, Invalid, NotFound, Problem
+from audit.storage import models
+from audit.storage.db import Database
+
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    id: int
+    code: str
+    name: str
+    region: str
+
+
+def add_region(db: Database, code: str, name: str) -> int:
+    code = _code(code, "region")
+    with db.write_session() as session:
+        if session.scalar(sa.select(models.Region.id).where(models.Region.code == code)):
+            raise Conflict(f"region {code} exists already")
+        region = models.Region(code=code, name=name.strip() or code)
+        session.add(region)
+        session.flush()
+        assert region.id is not None
+        return region.id
+
+
+def add_store(db: Database, code: str, name: str, region_code: str, address: str = "") -> int:
+    code = _code(code, "store")
+    with db.write_session() as session:
+        region_id = session.scalar(sa.select(models.Region.id).where(models.Region.code == region_code))
+        if region_id is None:
+            raise NotFound(f"no region {region_code!r}")
+        if session.scalar(sa.select(models.Store.id).where(models.Store.code == code)):
+            raise Conflict(f"store {code} exists already")
+        store = models.Store(code=code, name=name.strip() or code, region_id=region_id, address=address)
+        session.add(store)
+        session.flush()
+        assert store.id is not None
+        return store.id
+
+
+def add_user(db: Database, email: str, role: str, name: str = "") -> int:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise Invalid(problems=[Problem("email", f"{email!r} is not an email address")])
+    if role not in models.ROLES:
+        raise Invalid(problems=[Problem("role", f"role must be one of {', '.join(models.ROLES)}")])
+    with db.write_session() as session:
+        if session.scalar(sa.select(models.User.id).where(models.User.email == email)):
+            raise Conflict(f"user {email} exists already")
+        user = models.User(email=email, role=role, name=name, created_at=models.now())
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        return user.id
+
+
+def user_id(db: Database, email: str) -> int:
+    with db.session() as session:
+        found = session.scalar(sa.select(models.User.id).where(models.User.email == email.strip().lower()))
+    if found is None:
+        raise NotFound(f"no user {email!r}")
+    return found
+
+
+def store_by_code(db: Database, code: str) -> StoreInfo:
+    query = (
+        sa.select(models.Store.id, models.Store.code, models.Store.name, models.Region.code)
+        .join(models.Region)
+        .where(models.Store.code == code)
+    )
+    with db.session() as session:
+        row = session.execute(query).first()
+    if row is None:
+        raise NotFound(f"no store {code!r}")
+    return StoreInfo(*row)
+
+
+def _code(code: str, what: str) -> str:
+    code = code.strip().upper()
+    if not CODE.match(code):
+        raise Invalid(problems=[Problem("code", f"{what} code {code!r} must be capital letters, digits and hyphens")])
+    return code

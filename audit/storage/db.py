@@ -1,0 +1,81 @@
+"""Engines and sessions for SQLite (default) and PostgreSQL, one code path for both.
+
+SQLite is tuned for a server that must never lose an acknowledged audit:
+WAL so readers never wait for the writer, `synchronous=FULL` so a commit is on
+disk before we answer 201, foreign keys on, and a busy timeout. Writes go
+through their own engine whose transactions start with BEGIN IMMEDIATE: a
+deferred transaction that reads and then writes fails with SQLITE_BUSY when
+another worker process got the write lock first, instead of waiting for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from audit.settings import Settings
+
+
+class Database:
+    """A read engine and a write engine (the same one on PostgreSQL)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = settings.url
+        self.is_sqlite = settings.is_sqlite
+        if self.is_sqlite:
+            Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = _sqlite_engine(self.url, settings.sqlite_busy_timeout_ms, "BEGIN")
+            self.write_engine = _sqlite_engine(self.url, settings.sqlite_busy_timeout_ms, "BEGIN IMMEDIATE")
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            self.write_engine = self.engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for reading (and small writes on PostgreSQL)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session whose transaction holds the write lock from its first statement; commits on exit."""
+        with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine

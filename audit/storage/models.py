@@ -1,0 +1,165 @@
+"""The tables. Knows columns and keys only; no rules live here.
+
+Times are stored as naive UTC (`UTCDateTime`) so SQLite and PostgreSQL hold the
+same values and comparisons in SQL mean the same on both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+ROLES = ("owner", "manager", "shopper")
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the column."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Region(SQLModel, table=True):
+    __tablename__ = "regions"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+
+
+class Store(SQLModel, table=True):
+    __tablename__ = "stores"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    region_id: int = Field(foreign_key="regions.id", index=True)
+    address: str = Field(default="", max_length=500)
+    archived: bool = False
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("role IN ('owner', 'manager', 'shopper')", name="ck_users_role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=16)
+    created_at: datetime = _utc()
+
+
+class Checklist(SQLModel, table=True):
+    """A checklist's stable identity; its content lives in versions."""
+
+    __tablename__ = "checklists"
+    key: str = Field(primary_key=True, max_length=64)
+    title: str = Field(max_length=200)
+    current_version_id: str = Field(max_length=16)
+
+
+class ChecklistVersion(SQLModel, table=True):
+    """One exact content of a checklist, named by its content hash; never changed once stored."""
+
+    __tablename__ = "checklist_versions"
+    id: str = Field(primary_key=True, max_length=16)
+    checklist_key: str = Field(foreign_key="checklists.key", index=True, max_length=64)
+    title: str = Field(max_length=200)
+    spec: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    source: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _utc()
+
+
+class Assignment(SQLModel, table=True):
+    """A planned visit: this shopper, this store, this checklist, between these dates."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (sa.Index("ix_assignments_shopper_window", "shopper_id", "ends_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    shopper_id: int = Field(foreign_key="users.id")
+    store_id: int = Field(foreign_key="stores.id", index=True)
+    checklist_key: str = Field(foreign_key="checklists.key", max_length=64)
+    starts_on: date
+    ends_on: date
+    created_at: datetime = _utc()
+    cancelled: bool = False
+
+
+class Audit(SQLModel, table=True):
+    """A submitted visit, keyed by the UUID the phone made, with its scores stored at submission."""
+
+    __tablename__ = "audits"
+    __table_args__ = (sa.Index("ix_audits_store_finished", "store_id", "finished_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    store_id: int = Field(foreign_key="stores.id")
+    checklist_version_id: str = Field(foreign_key="checklist_versions.id", index=True, max_length=16)
+    shopper_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignments.id")
+    started_at: datetime = _utc()
+    finished_at: datetime = _utc(index=True)
+    submitted_at: datetime = _utc()
+    notes: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    earned: float
+    possible: float
+    score: float | None = None
+    critical_failed: bool = False
+    excluded: bool = False
+    excluded_reason: str = Field(default="", max_length=1000)
+    excluded_by_id: int | None = Field(default=None, foreign_key="users.id")
+    excluded_at: datetime | None = _utc(nullable=True)
+    content_hash: str = Field(max_length=64)
+
+
+class AuditSection(SQLModel, table=True):
+    __tablename__ = "audit_sections"
+    audit_id: str = Field(foreign_key="audits.id", primary_key=True, max_length=36)
+    section_key: str = Field(primary_key=True, max_length=64)
+    earned: float
+    possible: float
+    score: float | None = None
+
+
+class Answer(SQLModel, table=True):
+    """One answer with what it earned, so failure rates are a GROUP BY away."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.Index("ix_answers_item_failed", "item_key", "failed"),)
+    audit_id: str = Field(foreign_key="audits.id", primary_key=True, max_length=36)
+    item_key: str = Field(primary_key=True, max_length=64)
+    section_key: str = Field(max_length=64)
+    value: Any = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    na: bool = False
+    earned: float = 0.0
+    possible: float = 0.0
+    failed: bool = False
+
+
+class Photo(SQLModel, table=True):
+    __tablename__ = "photos"
+    id: str = Field(primary_key=True, max_length=36)
+    audit_id: str | None = Field(default=None, foreign_key="audits.id", index=True, max_length=36)
+    item_key: str = Field(default="", max_length=64)
+    content_type: str = Field(max_length=64)
+    size: int
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_at: datetime = _utc()

@@ -1,0 +1,126 @@
+"""The JSON API for the phone and for integrations. Parse, call a service, answer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from audit.errors import Invalid, Problem, TooLarge
+from audit.services import audits, checklists
+from audit.web.openapi import Operation
+
+
+class ProblemOut(BaseModel):
+    field: str = Field(description="the field or checklist item key concerned")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+    errors: list[ProblemOut]
+
+
+class ChecklistOut(BaseModel):
+    key: str
+    title: str
+    version: str = Field(description="version id (content hash) to send back as checklist_version")
+    spec: dict[str, Any] = Field(description="sections and items, as documented in docs/checklists.md")
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def read_json(request: Request) -> Any:
+    """The body as JSON, refusing it (413) past the size limit before reading it all."""
+    limit = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise TooLarge(f"the body is larger than {limit} bytes")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise Invalid("the body is not valid JSON", problems=[Problem("body", f"not valid JSON: {exc}")]) from None
+
+
+def parse(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(problems=[_problem(e) for e in exc.errors(include_url=False)]) from None
+
+
+def _problem(error: Any) -> Problem:
+    loc = [str(part) for part in error["loc"]]
+    # answers.<item key>.value -> name the item key, which is what the phone jumps to
+    field = loc[1] if len(loc) >= 2 and loc[0] == "answers" else ".".join(loc) or "body"
+    return Problem(field, error["msg"])
+
+
+async def post_audit(request: Request) -> Response:
+    submission = parse(audits.Submission, await read_json(request))
+    db = request.app.state.db
+    prepared = audits.prepare(db, submission)
+    outcome = await asyncio.wrap_future(request.app.state.submitter.writer.submit(prepared))
+    if outcome.status == "exists":
+        outcome = await run_in_threadpool(audits.complete, db, outcome)
+    audits.raise_for(outcome)
+    return json_response(outcome.audit, status=201 if outcome.status == "created" else 200)
+
+
+async def get_audit(request: Request) -> Response:
+    audit = await run_in_threadpool(audits.get, request.app.state.db, request.path_params["audit_id"])
+    return json_response(audit)
+
+
+async def get_checklist(request: Request) -> Response:
+    spec = await run_in_threadpool(checklists.current, request.app.state.db, request.path_params["key"])
+    return json_response(ChecklistOut(key=spec.key, title=spec.title, version=spec.version, spec=spec.to_data()))
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await run_in_threadpool(request.app.state.db.ping)
+    except Exception:
+        return json_response({"status": "unavailable"}, status=503)
+    return json_response({"status": "ok"})
+
+
+ERRORS = {"422": ErrorOut, "404": ErrorOut}
+OPERATIONS = [
+    Operation(
+        "GET", "/api/checklists/{key}", "The current version of a checklist", None, {"200": ChecklistOut, **ERRORS}
+    ),
+    Operation(
+        "POST",
+        "/api/audits",
+        "Submit an audit (idempotent on its id)",
+        audits.Submission,
+        {"201": audits.AuditOut, "200": audits.AuditOut, "409": ErrorOut, "413": ErrorOut, **ERRORS},
+    ),
+    Operation(
+        "GET",
+        "/api/audits/{audit_id}",
+        "A stored audit with answers and scores",
+        None,
+        {"200": audits.AuditOut, **ERRORS},
+    ),
+    Operation("GET", "/healthz", "Liveness with a database round trip", None, {"200": HealthOut, "503": HealthOut}),
+]
