@@ -1,0 +1,94 @@
+"""Shared fixtures: a fresh database per test, on SQLite and on PostgreSQL.
+
+Tests that take `db` (or anything built on it) run once per backend. The SQLite
+database is a fresh file per test, copied from one migrated template; the
+PostgreSQL one is a database made for this test run, migrated once and emptied
+before each test. Set AUDIT_TEST_POSTGRES_URL to point at another server, or
+AUDIT_TEST_SKIP_POSTGRES=1 to run SQLite only (CI never does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+
+from audit.app import create_app
+from audit.settings import ROOT, Settings
+from audit.storage import migrate
+from audit.storage.db import Database
+from tests import actors
+
+POSTGRES_URL = os.environ.get("AUDIT_TEST_POSTGRES_URL", "postgresql+psycopg://audit:audit@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite"] if os.environ.get("AUDIT_TEST_SKIP_POSTGRES") == "1" else ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(Settings(sqlite_path=path))
+    migrate.upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of our own on the test server, migrated once; dropped at the end."""
+    admin = make_url(POSTGRES_URL)
+    name = f"audit_test_{uuid.uuid4().hex[:10]}"
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    db = Database(Settings(database_url=url))
+    migrate.upgrade(db)
+    db.dispose()
+    yield url
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    base = Settings(checklists_dir=ROOT / "checklists", sqlite_path=tmp_path / "audit.db")
+    if request.param == "sqlite":
+        shutil.copy(request.getfixturevalue("sqlite_template"), base.sqlite_path)
+        return base
+    url = request.getfixturevalue("postgres_database")
+    _empty_postgres(url)
+    return base.with_(database_url=url)
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"]
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def org(db: Database) -> actors.Org:
+    return actors.make_org(db)
+
+
+@pytest.fixture
+def client(settings: Settings, org: actors.Org) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
