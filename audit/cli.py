@@ -133,9 +133,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from audit.storage import migrate
 
-    db = _database()
-    migrate.upgrade(db)
-    print(f"database at revision {migrate.current(db)}")
+    with _database() as db:
+        migrate.upgrade(db)
+        print(f"database at revision {migrate.current(db)}")
     return 0
 
 
@@ -143,16 +143,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from audit.services import demo
     from audit.storage import migrate
 
-    db = _database()
-    migrate.upgrade(db)
-    if args.if_empty and demo.has_data(db):
-        print("demo: the database holds data already; nothing loaded")
-        return 0
-
     def progress(done: int, total: int) -> None:
         print(f"\r  {done} of about {total} audits", end="", file=sys.stderr, flush=True)
 
-    summary = demo.load(db, seed=args.seed, stores=args.stores, months=args.months, progress=progress)
+    with _database() as db:
+        migrate.upgrade(db)
+        if args.if_empty and demo.has_data(db):
+            print("demo: the database holds data already; nothing loaded")
+            return 0
+        summary = demo.load(db, seed=args.seed, stores=args.stores, months=args.months, progress=progress)
     print(file=sys.stderr)
     print(
         f"demo loaded: {summary.regions} regions, {summary.stores} stores, {summary.shoppers} shoppers, "
@@ -179,20 +178,21 @@ def cmd_checklists_import(args: argparse.Namespace) -> int:
     from audit.services import checklists
 
     specs = [load_checklist(path) for path in args.files]  # all valid, or nothing imported
-    db = _database()
-    for path, spec in zip(args.files, specs, strict=True):
-        result = checklists.import_spec(db, spec, path.read_text(encoding="utf-8"))
-        state = "new version" if result.created else "unchanged, no new version"
-        if not result.created and result.became_current:
-            state = "an earlier version, current again"
-        print(f"{path}: {result.key} version {result.version} ({state})")
+    with _database() as db:
+        for path, spec in zip(args.files, specs, strict=True):
+            result = checklists.import_spec(db, spec, path.read_text(encoding="utf-8"))
+            state = "new version" if result.created else "unchanged, no new version"
+            if not result.created and result.became_current:
+                state = "an earlier version, current again"
+            print(f"{path}: {result.key} version {result.version} ({state})")
     return 0
 
 
 def cmd_checklists_list(args: argparse.Namespace) -> int:
     from audit.services import checklists
 
-    versions = checklists.list_versions(_database())
+    with _database() as db:
+        versions = checklists.list_versions(db)
     if not versions:
         print("no checklists yet: audit checklists import FILE")
     for v in versions:
@@ -205,9 +205,11 @@ def cmd_assignments_add(args: argparse.Namespace) -> int:
     from audit.services import assignments
 
     ends_on = args.ends_on or args.starts_on
-    new_id = assignments.add(_database(), args.shopper, args.store, args.checklist, args.starts_on, ends_on)
+    with _database() as db:
+        new_id = assignments.add(db, args.shopper, args.store, args.checklist, args.starts_on, ends_on)
     print(
-        f"assignment {new_id}: {args.shopper} visits {args.store.upper()} with {args.checklist}, {args.starts_on} to {ends_on}"
+        f"assignment {new_id}: {args.shopper} visits {args.store.upper()} "
+        f"with {args.checklist}, {args.starts_on} to {ends_on}"
     )
     return 0
 
@@ -215,7 +217,8 @@ def cmd_assignments_add(args: argparse.Namespace) -> int:
 def cmd_assignments_list(args: argparse.Namespace) -> int:
     from audit.services import assignments
 
-    rows = assignments.listing(_database(), args.shopper, None if args.all else date.today())
+    with _database() as db:
+        rows = assignments.listing(db, args.shopper, None if args.all else date.today())
     if not rows:
         print("no assignments")
     for a in rows:

@@ -92,3 +92,13 @@ def org(db: Database) -> actors.Org:
 def client(settings: Settings, org: actors.Org) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """For the tests of SQLite's own settings, which have no PostgreSQL twin."""
+    settings = Settings(checklists_dir=ROOT / "checklists", sqlite_path=tmp_path / "audit.db")
+    shutil.copy(sqlite_template, settings.sqlite_path)
+    database = Database(settings)
+    yield database
+    database.dispose()

@@ -25,22 +25,16 @@ ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 TOP_FIELDS = {"key", "title", "description", "sections"}
 SECTION_FIELDS = {"key", "title", "description", "items"}
-ITEM_FIELDS = {
-    "key",
-    "question",
-    "guidance",
-    "type",
-    "points",
-    "allow_na",
-    "required",
-    "critical",
-    "min",
-    "max",
-    "labels",
-    "options",
-    "unit",
-    "bands",
+COMMON_ITEM_FIELDS = {"key", "question", "guidance", "type", "points", "allow_na", "required", "critical"}
+TYPE_FIELDS: dict[str, set[str]] = {
+    "yesno": set(),
+    "scale": {"min", "max", "labels"},
+    "choice": {"options"},
+    "number": {"unit", "min", "max", "bands"},
+    "text": set(),
+    "photo": set(),
 }
+ITEM_FIELDS = COMMON_ITEM_FIELDS.union(*TYPE_FIELDS.values())
 
 
 class ChecklistError(ValueError):
@@ -288,6 +282,8 @@ class _Parser:
         if kind not in ITEM_TYPES:
             self.fail(where, f"unknown type {kind!r} (use one of: {', '.join(ITEM_TYPES)})")
             return None
+        for name in sorted(set(raw) & (ITEM_FIELDS - COMMON_ITEM_FIELDS - TYPE_FIELDS[kind])):
+            self.fail(where, f"field {name!r} does not apply to a {kind} item")
         allow_na = self._bool(raw, "allow_na", where, False)
         critical = self._bool(raw, "critical", where, False)
         points = self._points(raw, kind, where)

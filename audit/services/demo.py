@@ -7,6 +7,7 @@ data on the same day (visit dates count back from today).
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -163,7 +164,7 @@ def _visits(
             finish = start + timedelta(minutes=rng.randint(8, 35))
             spec = quick if quick is not None and rng.random() < 0.15 else main
             months_ago = (today - day).days / 30
-            answers = _answers(rng, spec, lambda section, m=months_ago: profile.chance(section, m, months))
+            answers = _answers(rng, spec, functools.partial(_chance, profile, months_ago=months_ago, months=months))
             shopper_id, _ = rng.choice(shoppers)
             submission = audits.Submission(
                 id=uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -176,6 +177,10 @@ def _visits(
                 notes=rng.choice(("", "", "Busy Saturday afternoon; two staff on the floor.", "Quiet visit.")),
             )
             yield submission, shopper_id
+
+
+def _chance(profile: Profile, section: str, months_ago: float, months: int) -> float:
+    return profile.chance(section, months_ago, months)
 
 
 def _answers(rng: random.Random, spec: Checklist, chance: Callable[[str], float]) -> dict[str, audits.AnswerIn]:

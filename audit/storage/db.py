@@ -54,6 +54,12 @@ class Database:
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.write_engine is not self.engine:

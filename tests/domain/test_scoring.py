@@ -67,7 +67,11 @@ guidance = "g"
 type = "choice"
 points = 3
 allow_na = true
-options = [{ key = "spot", label = "On the spot", points = 3 }, { key = "next", label = "Next step", points = 1 }, { key = "none", label = "No", points = 0 }]
+options = [
+    { key = "spot", label = "On the spot", points = 3 },
+    { key = "next", label = "Next step", points = 1 },
+    { key = "none", label = "No", points = 0 },
+]
 
 [[sections.items]]
 key = "respect"
@@ -81,7 +85,15 @@ critical = true
 
 
 def answers(**values) -> dict[str, Answer]:
-    base = {"greeted": "yes", "wait": 10, "staff": "Sam", "tone": 5, "name": "yes", "resolution": "spot", "respect": "yes"}
+    base = {
+        "greeted": "yes",
+        "wait": 10,
+        "staff": "Sam",
+        "tone": 5,
+        "name": "yes",
+        "resolution": "spot",
+        "respect": "yes",
+    }
     base.update(values)
     return {k: Answer(v) for k, v in base.items() if v is not None}
 

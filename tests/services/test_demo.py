@@ -63,6 +63,8 @@ def test_the_same_seed_gives_the_same_data(tmp_path):
         migrate.upgrade(database)
         demo.load(database, seed=11, stores=4, months=1, today=TODAY)
         with database.session() as session:
-            results.append(session.execute(sa.select(models.Audit.id, models.Audit.score).order_by(models.Audit.id)).all())
+            results.append(
+                session.execute(sa.select(models.Audit.id, models.Audit.score).order_by(models.Audit.id)).all()
+            )
         database.dispose()
     assert results[0] == results[1] and len(results[0]) > 10

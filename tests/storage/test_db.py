@@ -1,0 +1,70 @@
+import threading
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import SQLModel
+
+from audit.storage import migrate, models
+from audit.storage.db import Database
+
+
+def test_migrations_build_exactly_the_tables_the_models_declare(db):
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    assert migrate.current(db) == "0001"
+
+
+def test_upgrading_an_up_to_date_database_changes_nothing(db):
+    migrate.upgrade(db)
+    assert migrate.current(db) == "0001"
+
+
+def test_foreign_keys_are_enforced(db):
+    with pytest.raises(IntegrityError), db.write_session() as session:
+        session.add(models.Store(code="X-1", name="Orphan", region_id=999))
+
+
+def test_store_codes_are_unique(db):
+    with db.write_session() as session:
+        session.add(models.Region(code="R", name="R"))
+    with db.write_session() as session:
+        region_id = session.scalar(sa.select(models.Region.id))
+        session.add(models.Store(code="LDN-001", name="A", region_id=region_id))
+    with pytest.raises(IntegrityError), db.write_session() as session:
+        session.add(models.Store(code="LDN-001", name="B", region_id=region_id))
+
+
+def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(sqlite_db):
+    with sqlite_db.write_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+def test_a_write_transaction_takes_the_write_lock_at_its_start(sqlite_db):
+    db = sqlite_db
+    impatient = Database(db.settings.with_(sqlite_busy_timeout_ms=50))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with db.write_session() as session:
+            session.execute(sa.select(1))  # a read only: BEGIN IMMEDIATE has already locked
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold_the_lock)
+    thread.start()
+    assert holding.wait(5)
+    try:
+        with pytest.raises(OperationalError, match="locked"), impatient.write_session() as session:
+            session.execute(sa.select(1))
+        with impatient.session() as session:  # readers are never blocked (WAL)
+            assert session.execute(sa.select(1)).scalar() == 1
+    finally:
+        release.set()
+        thread.join()
+        impatient.dispose()

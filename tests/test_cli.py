@@ -1,0 +1,109 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audit import cli
+from audit.settings import ROOT
+
+QUICK = ROOT / "checklists" / "quick-visit.toml"
+
+
+@pytest.fixture
+def env(settings, monkeypatch):
+    monkeypatch.setenv("AUDIT_SQLITE_PATH", str(settings.sqlite_path))
+    if settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    return settings
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_every_command():
+    out = subprocess.run([sys.executable, "-m", "audit.cli", "--help"], capture_output=True, text=True, cwd=ROOT).stdout
+    for command in ("serve", "db", "demo", "checklists", "assignments"):
+        assert command in out
+
+
+def test_validate_accepts_good_files_and_names_the_item_in_a_bad_one(capsys, tmp_path: Path):
+    code, out, _ = run(capsys, "checklists", "validate", str(QUICK))
+    assert code == 0 and "ok, quick-visit version" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(QUICK.read_text().replace("max = 5", "max = 5\nbands = 3", 1))
+    code, _, err = run(capsys, "checklists", "validate", str(bad))
+    assert code == 2
+    assert str(bad) in err and "field 'bands' does not apply to a scale item" in err and "item '" in err
+
+
+def test_import_twice_creates_one_version_and_list_shows_it(capsys, env, db):
+    code, out, _ = run(capsys, "checklists", "import", str(QUICK))
+    assert code == 0 and "(new version)" in out
+    code, out, _ = run(capsys, "checklists", "import", str(QUICK))
+    assert "unchanged, no new version" in out
+    code, out, _ = run(capsys, "checklists", "list")
+    assert out.count("quick-visit") == 1 and "current" in out
+
+
+def test_import_of_a_bad_file_imports_nothing(capsys, env, db, tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("key = 'x'")
+    code, _, err = run(capsys, "checklists", "import", str(QUICK), str(bad))
+    assert code == 2 and "bad.toml" in err
+    _, out, _ = run(capsys, "checklists", "list")
+    assert "no checklists yet" in out
+
+
+def test_assignments_add_and_list(capsys, env, org):
+    code, out, _ = run(
+        capsys, "assignments", "add", "shopper@example.com", "nth-001", "customer-service", "--from", "2099-01-05"
+    )
+    assert code == 0 and "NTH-001" in out
+    _, out, _ = run(capsys, "assignments", "list", "--shopper", "shopper@example.com")
+    assert "2099-01-05 to 2099-01-05" in out and "NTH-001" in out and "customer-service" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["owner@example.com", "NTH-001", "customer-service"], "not a shopper"),
+        (["shopper@example.com", "NOPE-1", "customer-service"], "no store"),
+        (["shopper@example.com", "NTH-001", "nope"], "no checklist"),
+        (["shopper@example.com", "NTH-001", "customer-service", "--from", "2099-02-02", "--to", "2099-02-01"], "ends"),
+    ],
+)
+def test_assignments_add_refuses_bad_input_clearly(capsys, env, org, args, message):
+    code, _, err = run(capsys, "assignments", "add", *args)
+    assert code == 2 and message in err
+    _, out, _ = run(capsys, "assignments", "list", "--all")
+    assert out.strip() == "no assignments"
+
+
+def test_a_bad_date_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["assignments", "add", "a@b.c", "S", "c", "--from", "tomorrow"])
+    assert exit_.value.code == 2
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_db_upgrade_then_demo_if_empty_loads_once(capsys, env):
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and "revision 0001" in out
+    code, out, _ = run(capsys, "demo", "--stores", "3", "--months", "1", "--if-empty")
+    assert code == 0 and "demo loaded: 3 regions, 3 stores" in out
+    code, out, _ = run(capsys, "demo", "--if-empty")
+    assert code == 0 and "nothing loaded" in out
+    code, _, err = run(capsys, "demo")
+    assert code == 2 and "already holds data" in err
+
+
+def test_a_bad_setting_is_refused_without_a_traceback(capsys, monkeypatch):
+    monkeypatch.setenv("AUDIT_TIMEZONE", "Mars/Olympus")
+    code, _, err = run(capsys, "checklists", "list")
+    assert code == 2 and "AUDIT_TIMEZONE" in err and "Traceback" not in err

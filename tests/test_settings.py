@@ -1,0 +1,38 @@
+import re
+
+import pytest
+
+from audit import settings as settings_module
+from audit.settings import ROOT, SettingsError
+
+
+def test_every_environment_variable_is_documented_in_the_readme():
+    source = (ROOT / "audit" / "settings.py").read_text() + (ROOT / "audit" / "cli.py").read_text()
+    names = set(re.findall(r'"((?:AUDIT_|DATABASE_)[A-Z_]+|PORT|WEB_CONCURRENCY)"', source))
+    readme = (ROOT / "README.md").read_text()
+    assert names >= {"DATABASE_URL", "AUDIT_SQLITE_PATH", "AUDIT_TIMEZONE"}
+    assert [n for n in sorted(names) if f"`{n}`" not in readme] == []
+
+
+def test_defaults_are_sqlite_in_the_project_folder():
+    s = settings_module.from_env({})
+    assert s.is_sqlite and s.url.endswith("var/audit.db")
+
+
+def test_a_platform_postgres_url_is_spoken_through_psycopg():
+    s = settings_module.from_env({"DATABASE_URL": "postgres://u:p@h/db"})
+    assert s.url == "postgresql+psycopg://u:p@h/db" and not s.is_sqlite
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DATABASE_URL": "mysql://x"},
+        {"AUDIT_TIMEZONE": "Nowhere/Land"},
+        {"AUDIT_MAX_BODY_BYTES": "lots"},
+        {"AUDIT_MAX_BODY_BYTES": "10"},
+    ],
+)
+def test_bad_values_fail_loudly_naming_the_variable(env):
+    with pytest.raises(SettingsError, match=next(iter(env))):
+        settings_module.from_env(env)

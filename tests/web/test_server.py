@@ -1,0 +1,115 @@
+"""Against a real server on loopback: several worker processes, real sockets, real commits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx2
+import pytest
+import sqlalchemy as sa
+
+from audit.settings import ROOT, Settings
+from audit.storage import models
+from audit.storage.db import Database
+from tests import actors
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    env = {**os.environ, "AUDIT_SQLITE_PATH": str(settings.sqlite_path)}
+    env.pop("DATABASE_URL", None)
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.database_url
+    return env
+
+
+class Server(str):
+    """The base URL, and the process group behind it."""
+
+    def __new__(cls, base: str, process: subprocess.Popen) -> Server:
+        obj = super().__new__(cls, base)
+        obj.process = process
+        return obj
+
+
+@pytest.fixture
+def server(settings: Settings, org: actors.Org) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-m", "audit.cli", "serve", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, env=server_env(settings), cwd=ROOT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            assert process.poll() is None, "server exited"
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        yield Server(base, process)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def count_audits(settings: Settings) -> int:
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            return session.scalar(sa.select(sa.func.count()).select_from(models.Audit))
+    finally:
+        db.dispose()
+
+
+def test_twenty_identical_concurrent_submissions_leave_exactly_one_audit(server, settings, org):
+    body = actors.body(org.main)
+    start = threading.Barrier(20)
+
+    def post(_: int) -> httpx2.Response:
+        with httpx2.Client(timeout=30) as http:
+            start.wait()
+            return http.post(f"{server}/api/audits", json=body)
+
+    with ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(post, range(20)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 19 + [201]
+    assert len({r.content for r in responses}) == 1  # everyone hears the same stored audit
+    assert count_audits(settings) == 1
+
+
+def test_twenty_different_concurrent_submissions_are_all_stored(server, settings, org):
+    bodies = [actors.body(org.main, store=("NTH-001", "STH-001")[n % 2]) for n in range(20)]
+    with ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(lambda b: httpx2.post(f"{server}/api/audits", json=b, timeout=30), bodies))
+    assert [r.status_code for r in responses] == [201] * 20
+    assert count_audits(settings) == 20
+
+
+def test_an_acknowledged_audit_survives_the_server_being_killed(server, settings, org):
+    body = actors.body(org.main)
+    response = httpx2.post(f"{server}/api/audits", json=body, timeout=30)
+    assert response.status_code == 201
+    # SIGKILL the whole process group at once: nothing gets a chance to flush or clean up
+    os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait(timeout=30)
+    assert count_audits(settings) == 1
+    with pytest.raises(httpx2.TransportError):
+        httpx2.get(f"{server}/healthz", timeout=2)  # the server really is gone
