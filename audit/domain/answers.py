@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from audit.domain.checklist import Checklist, Item
 
@@ -16,9 +17,12 @@ NA = "na"
 MAX_TEXT = 10_000
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One answer: `value` is "yes"/"no"/"na", a number, an option key or text, by item type."""
+class Answer(NamedTuple):
+    """One answer: `value` is "yes"/"no"/"na", a number, an option key or text, by item type.
+
+    A NamedTuple rather than a frozen dataclass: a submission makes dozens, and
+    this is the hot path of every POST.
+    """
 
     value: str | float | int | None
     comment: str = ""

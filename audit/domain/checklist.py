@@ -13,6 +13,7 @@ import json
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,20 +105,20 @@ class Checklist:
     sections: tuple[Section, ...] = ()
     version: str = field(default="", compare=False)
 
-    @property
+    @cached_property
     def items(self) -> tuple[Item, ...]:
         return tuple(item for section in self.sections for item in section.items)
 
-    def item(self, key: str) -> Item | None:
-        return self._index().get(key)
+    @cached_property
+    def critical_keys(self) -> frozenset[str]:
+        return frozenset(item.key for item in self.items if item.critical)
 
+    def item(self, key: str) -> Item | None:
+        return self._index.get(key)
+
+    @cached_property
     def _index(self) -> dict[str, Item]:
-        # frozen dataclass: cache through object.__setattr__ once per spec
-        index = self.__dict__.get("_item_index")
-        if index is None:
-            index = {item.key: item for item in self.items}
-            object.__setattr__(self, "_item_index", index)
-        return index
+        return {item.key: item for item in self.items}
 
     def to_data(self) -> dict[str, Any]:
         """Plain data (JSON-ready) that `from_data` turns back into the same spec."""

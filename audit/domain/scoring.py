@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from audit.domain.answers import Answer
 from audit.domain.checklist import Checklist, Item
@@ -28,8 +29,7 @@ from audit.domain.checklist import Checklist, Item
 FAIL_BELOW = 0.5
 
 
-@dataclass(frozen=True)
-class ItemScore:
+class ItemScore(NamedTuple):  # NamedTuple: made for every item of every audit
     key: str
     section: str
     earned: float
@@ -39,8 +39,7 @@ class ItemScore:
     critical: bool = False
 
 
-@dataclass(frozen=True)
-class SectionScore:
+class SectionScore(NamedTuple):
     key: str
     earned: float
     possible: float
@@ -96,13 +95,13 @@ def percent(earned: float, possible: float) -> float | None:
 
 def item_points(item: Item, answer: Answer | None) -> ItemScore:
     """What one item earns; an unscored, unanswered or N/A item earns nothing of nothing."""
-    base = {"key": item.key, "section": item.section, "critical": item.critical}
     if not item.scored or answer is None or answer.is_blank:
-        return ItemScore(earned=0.0, possible=0.0, **base)
+        return ItemScore(item.key, item.section, 0.0, 0.0, critical=item.critical)
     if answer.is_na:
-        return ItemScore(earned=0.0, possible=0.0, na=True, **base)
+        return ItemScore(item.key, item.section, 0.0, 0.0, na=True, critical=item.critical)
     earned = _earned(item, answer.value)
-    return ItemScore(earned=earned, possible=item.points, failed=earned < FAIL_BELOW * item.points, **base)
+    failed = earned < FAIL_BELOW * item.points
+    return ItemScore(item.key, item.section, earned, item.points, failed=failed, critical=item.critical)
 
 
 def _earned(item: Item, value: str | float | int | None) -> float:
@@ -110,7 +109,7 @@ def _earned(item: Item, value: str | float | int | None) -> float:
         return item.points if value == "yes" else 0.0
     if item.type == "scale":
         assert isinstance(value, int | float) and item.max
-        return item.points * float(value) / item.max
+        return round(item.points * float(value) / item.max, 6)  # 2 x 1 / 3 stays tidy in reports
     if item.type == "choice":
         option = item.option(str(value))
         return option.points if option else 0.0
@@ -120,21 +119,19 @@ def _earned(item: Item, value: str | float | int | None) -> float:
 
 
 def score(spec: Checklist, answers: Mapping[str, Answer]) -> AuditScore:
-    items = tuple(item_points(item, answers.get(item.key)) for item in spec.items)
-    sections = tuple(
-        SectionScore(
-            key=section.key,
-            earned=sum(i.earned for i in items if i.section == section.key),
-            possible=sum(i.possible for i in items if i.section == section.key),
-        )
-        for section in spec.sections
-    )
+    items: list[ItemScore] = []
+    sections: list[SectionScore] = []
+    for section in spec.sections:
+        scored = [item_points(item, answers.get(item.key)) for item in section.items]
+        items.extend(scored)
+        earned, possible = round(sum(i.earned for i in scored), 6), sum(i.possible for i in scored)
+        sections.append(SectionScore(section.key, earned, possible))
     return AuditScore(
-        earned=sum(i.earned for i in items),
-        possible=sum(i.possible for i in items),
+        earned=round(sum(s.earned for s in sections), 6),
+        possible=sum(s.possible for s in sections),
         critical_failed=any(i.critical and i.failed for i in items),
-        items=items,
-        sections=sections,
+        items=tuple(items),
+        sections=tuple(sections),
     )
 
 

@@ -9,7 +9,6 @@ Writes from concurrent requests are grouped (see `audit.storage.writer`).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,9 +16,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from audit.domain import answers as answers_module
 from audit.domain import scoring
@@ -27,7 +25,7 @@ from audit.domain.answers import Answer
 from audit.domain.checklist import Checklist
 from audit.errors import Conflict, Invalid, NotFound, Problem
 from audit.services import checklists
-from audit.storage import models
+from audit.storage import bulk, models
 from audit.storage.db import Database
 from audit.storage.writer import GroupWriter
 
@@ -55,6 +53,12 @@ class Submission(BaseModel):
     finished_at: AwareDatetime
     answers: dict[str, AnswerIn]
     notes: str = Field(default="", max_length=answers_module.MAX_TEXT)
+
+    @field_validator("answers")
+    @classmethod
+    def _in_key_order(cls, answers: dict[str, AnswerIn]) -> dict[str, AnswerIn]:
+        # one canonical order, so the content hash does not depend on how a client orders keys
+        return dict(sorted(answers.items()))
 
 
 class AnswerOut(BaseModel):
@@ -113,7 +117,7 @@ class Prepared:
 class Outcome:
     status: Literal["created", "exists", "conflict", "invalid"]
     audit_id: str
-    audit: AuditOut | None = None
+    audit: dict[str, Any] | None = None  # shaped as AuditOut
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -183,9 +187,8 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
 
 
 def content_hash(submission: Submission) -> str:
-    """What "the same content" means for a resubmission: every field the phone sent."""
-    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """What "the same content" means for a resubmission: every field the phone sent, normalised."""
+    return hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
 
 
 def _time_problems(submission: Submission) -> list[Problem]:
@@ -211,29 +214,29 @@ class Submitter:
 
     def store_batch(self, batch: Sequence[Prepared]) -> list[Outcome]:
         try:
-            with self.db.write_session() as session:
-                return _store(session, batch)
+            with self.db.write_transaction() as connection:
+                return _store(connection, batch)
         except IntegrityError:
             # Another process inserted one of these ids between our check and our insert
             # (possible on PostgreSQL, where writers do not take one lock): redo one by one.
             outcomes = []
             for prepared in batch:
                 try:
-                    with self.db.write_session() as session:
-                        outcomes.extend(_store(session, [prepared]))
+                    with self.db.write_transaction() as connection:
+                        outcomes.extend(_store(connection, [prepared]))
                 except IntegrityError:
-                    with self.db.write_session() as session:
-                        outcomes.extend(_store(session, [prepared]))
+                    with self.db.write_transaction() as connection:
+                        outcomes.extend(_store(connection, [prepared]))
             return outcomes
 
 
-def _store(session: Session, batch: Sequence[Prepared]) -> list[Outcome]:
+def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome]:
     ids = {p.id for p in batch}
     stored = dict(
-        session.execute(sa.select(models.Audit.id, models.Audit.content_hash).where(models.Audit.id.in_(ids))).all()
+        connection.execute(sa.select(models.Audit.id, models.Audit.content_hash).where(models.Audit.id.in_(ids))).all()
     )
     stores = dict(
-        session.execute(
+        connection.execute(
             sa.select(models.Store.code, models.Store.id).where(models.Store.code.in_({p.store_code for p in batch}))
         ).all()
     )
@@ -252,11 +255,9 @@ def _store(session: Session, batch: Sequence[Prepared]) -> list[Outcome]:
             new.append(prepared)
             outcomes.append(Outcome("created", prepared.id, audit=_view(prepared)))
     if new:
-        session.execute(sa.insert(models.Audit.__table__), [p.audit for p in new])
-        session.execute(sa.insert(models.AuditSection.__table__), [row for p in new for row in p.sections])
-        answers = [row for p in new for row in p.answers]
-        if answers:
-            session.execute(sa.insert(models.Answer.__table__), answers)
+        bulk.insert_rows(connection, models.Audit.__table__, [p.audit for p in new])
+        bulk.insert_rows(connection, models.AuditSection.__table__, [row for p in new for row in p.sections])
+        bulk.insert_rows(connection, models.Answer.__table__, [row for p in new for row in p.answers])
     return outcomes
 
 
@@ -281,59 +282,57 @@ def complete(db: Database, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _view(prepared: Prepared) -> AuditOut:
-    a = prepared.audit
-    return _out(
-        a,
-        store=prepared.store_code,
-        spec=prepared.spec,
-        sections=prepared.sections,
-        answers=prepared.answers,
-    )
+def _view(prepared: Prepared) -> dict[str, Any]:
+    return _out(prepared.audit, prepared.store_code, prepared.spec, prepared.sections, prepared.answers)
 
 
 def _out(
     a: dict[str, Any], store: str, spec: Checklist, sections: list[dict[str, Any]], answers: list[dict[str, Any]]
-) -> AuditOut:
-    critical = {i.key for i in spec.items if i.critical}
-    return AuditOut(
-        id=a["id"],
-        store=store,
-        checklist=spec.key,
-        checklist_version=spec.version,
-        shopper_id=a["shopper_id"],
-        started_at=a["started_at"],
-        finished_at=a["finished_at"],
-        submitted_at=a["submitted_at"],
-        notes=a["notes"],
-        score=a["score"],
-        earned=round(a["earned"], 4),
-        possible=round(a["possible"], 4),
-        critical_failed=a["critical_failed"],
-        critical_failures=[r["item_key"] for r in answers if r["item_key"] in critical and r["failed"]],
-        excluded=a.get("excluded", False),
-        excluded_reason=a.get("excluded_reason", ""),
-        sections=[
-            SectionOut(
-                key=s["section_key"], earned=round(s["earned"], 4), possible=round(s["possible"], 4), score=s["score"]
-            )
+) -> dict[str, Any]:
+    """The shape of `AuditOut`, built as plain data: this is the hot path of every submission."""
+    critical = spec.critical_keys
+    return {
+        "id": a["id"],
+        "store": store,
+        "checklist": spec.key,
+        "checklist_version": spec.version,
+        "shopper_id": a["shopper_id"],
+        "started_at": a["started_at"],
+        "finished_at": a["finished_at"],
+        "submitted_at": a["submitted_at"],
+        "notes": a["notes"],
+        "score": a["score"],
+        "earned": a["earned"],
+        "possible": a["possible"],
+        "critical_failed": bool(a["critical_failed"]),
+        "critical_failures": [r["item_key"] for r in answers if r["item_key"] in critical and r["failed"]],
+        "excluded": bool(a["excluded"]),
+        "excluded_reason": a["excluded_reason"],
+        "sections": [
+            {
+                "key": s["section_key"],
+                "earned": s["earned"],
+                "possible": s["possible"],
+                "score": s["score"],
+            }
             for s in sections
         ],
-        answers={
-            r["item_key"]: AnswerOut(
-                value=r["value"],
-                comment=r["comment"],
-                na=r["na"],
-                earned=round(r["earned"], 4),
-                possible=round(r["possible"], 4),
-                failed=r["failed"],
-            )
+        "answers": {
+            r["item_key"]: {
+                "value": r["value"],
+                "comment": r["comment"],
+                "na": bool(r["na"]),
+                "earned": r["earned"],
+                "possible": r["possible"],
+                "failed": bool(r["failed"]),
+            }
             for r in answers
         },
-    )
+    }
 
 
-def get(db: Database, audit_id: str) -> AuditOut:
+def get(db: Database, audit_id: str) -> dict[str, Any]:
+    """The stored audit, shaped as `AuditOut`."""
     with db.session() as session:
         audit = session.get(models.Audit, audit_id)
         if audit is None:

@@ -10,11 +10,15 @@ another worker process got the write lock first, instead of waiting for it.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -34,9 +38,13 @@ class Database:
             Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(self.url, settings.sqlite_busy_timeout_ms, "BEGIN")
             self.write_engine = _sqlite_engine(self.url, settings.sqlite_busy_timeout_ms, "BEGIN IMMEDIATE")
+            self._writers: WriterLock | None = WriterLock(Path(f"{settings.sqlite_path}.write-lock"))
         else:
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            self.engine = sa.create_engine(
+                self.url, pool_pre_ping=True, pool_size=10, max_overflow=10, json_serializer=_json
+            )
             self.write_engine = self.engine
+            self._writers = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -47,8 +55,22 @@ class Database:
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """A session whose transaction holds the write lock from its first statement; commits on exit."""
-        with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+        with self._turn(), Session(self.write_engine, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[sa.Connection]:
+        """A Core connection in a write transaction; commits on exit."""
+        with self._turn(), self.write_engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._writers is None:
+            yield
+        else:
+            with self._writers:
+                yield
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -66,8 +88,47 @@ class Database:
             self.write_engine.dispose()
 
 
+class WriterLock:
+    """Queues SQLite writers of every process on one lock file, in order.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so a writer
+    that finds the lock taken waits far longer than the transaction it waits
+    for. A blocking flock() wakes the next writer the moment the lock is
+    released; the thread lock orders the threads of this process (flock is held
+    per open file, not per thread).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+    engine = sa.create_engine(
+        url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}, json_serializer=_json
+    )
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field, ValidationError
@@ -14,6 +14,8 @@ from starlette.responses import Response
 from audit.errors import Invalid, Problem, TooLarge
 from audit.services import audits, checklists
 from audit.web.openapi import Operation
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class ProblemOut(BaseModel):
@@ -43,8 +45,8 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-async def read_json(request: Request) -> Any:
-    """The body as JSON, refusing it (413) past the size limit before reading it all."""
+async def read_body(request: Request) -> bytes:
+    """The body, refused (413) past the size limit before it is all read."""
     limit = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -54,17 +56,19 @@ async def read_json(request: Request) -> Any:
         body.extend(chunk)
         if len(body) > limit:
             raise TooLarge(f"the body is larger than {limit} bytes")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise Invalid("the body is not valid JSON", problems=[Problem("body", f"not valid JSON: {exc}")]) from None
+    return bytes(body)
 
 
-def parse(model: type[BaseModel], data: Any) -> Any:
+def parse_json(model: type[Model], body: bytes) -> Model:
+    """JSON bytes straight into a typed model (one pass); every problem named by its field."""
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(body)
     except ValidationError as exc:
-        raise Invalid(problems=[_problem(e) for e in exc.errors(include_url=False)]) from None
+        errors = exc.errors(include_url=False)
+        if any(e["type"] == "json_invalid" for e in errors):
+            detail = next(e for e in errors if e["type"] == "json_invalid")["msg"]
+            raise Invalid("the body is not valid JSON", problems=[Problem("body", detail)]) from None
+        raise Invalid(problems=[_problem(e) for e in errors]) from None
 
 
 def _problem(error: Any) -> Problem:
@@ -75,7 +79,7 @@ def _problem(error: Any) -> Problem:
 
 
 async def post_audit(request: Request) -> Response:
-    submission = parse(audits.Submission, await read_json(request))
+    submission = parse_json(audits.Submission, await read_body(request))
     db = request.app.state.db
     prepared = audits.prepare(db, submission)
     outcome = await asyncio.wrap_future(request.app.state.submitter.writer.submit(prepared))

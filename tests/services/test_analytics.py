@@ -36,11 +36,11 @@ def test_store_and_region_scores_follow_the_domain_rules(db, org):
     c = put(db, org, "NTH-001", {}, day)  # 100
     d = put(db, org, "NTH-002", {"warm_greeting": "no"}, day)
     stores, regions = by_code(analytics.region_scores(db, START, END))
-    assert (a.score, b.score, c.score) == (100.0, 0.0, 100.0)
+    assert (a["score"], b["score"], c["score"]) == (100.0, 0.0, 100.0)
     assert stores["NTH-001"].score.count == 3
     assert stores["NTH-001"].score.score == 66.7
-    assert stores["NTH-002"].score.score == d.score
-    assert regions["NTH"].score.score == scoring.round1((200 / 3 + d.score) / 2)
+    assert stores["NTH-002"].score.score == d["score"]
+    assert regions["NTH"].score.score == scoring.round1((200 / 3 + d["score"]) / 2)
     assert regions["NTH"].score.count == 4
     assert stores["STH-001"].score is None  # no audits: no score, not 0
     assert regions["STH"].score is None
@@ -51,7 +51,7 @@ def test_the_period_is_half_open_and_excluded_audits_leave_every_total(db, org):
     put(db, org, "NTH-001", {"warm_greeting": "no"}, END)  # the next period
     excluded = put(db, org, "NTH-002", {}, START)
     with db.write_session() as session:
-        session.execute(sa.update(models.Audit).where(models.Audit.id == excluded.id).values(excluded=True))
+        session.execute(sa.update(models.Audit).where(models.Audit.id == excluded["id"]).values(excluded=True))
     stores, regions = by_code(analytics.region_scores(db, START, END))
     assert stores["NTH-001"].score.count == 1 and stores["NTH-001"].score.score == 100.0
     assert stores["NTH-002"].score is None

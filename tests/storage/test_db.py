@@ -60,11 +60,39 @@ def test_a_write_transaction_takes_the_write_lock_at_its_start(sqlite_db):
     thread.start()
     assert holding.wait(5)
     try:
-        with pytest.raises(OperationalError, match="locked"), impatient.write_session() as session:
-            session.execute(sa.select(1))
+        # straight to the engine, past the writer queue: BEGIN IMMEDIATE itself meets the lock
+        with pytest.raises(OperationalError, match="locked"), impatient.write_engine.begin() as conn:
+            conn.execute(sa.select(1))
         with impatient.session() as session:  # readers are never blocked (WAL)
             assert session.execute(sa.select(1)).scalar() == 1
     finally:
         release.set()
         thread.join()
         impatient.dispose()
+
+
+def test_writers_of_other_connections_wait_their_turn_instead_of_failing(sqlite_db):
+    """Two Database objects stand for two worker processes: the second waits, then writes."""
+    db = sqlite_db
+    other = Database(db.settings.with_(sqlite_busy_timeout_ms=50))
+    order: list[str] = []
+    holding = threading.Event()
+
+    def first():
+        with db.write_session() as session:
+            session.add(models.Region(code="A", name="A"))
+            holding.set()
+            threading.Event().wait(0.3)  # longer than the other's busy timeout
+            order.append("first")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert holding.wait(5)
+    with other.write_session() as session:
+        session.add(models.Region(code="B", name="B"))
+    order.append("second")
+    thread.join()
+    other.dispose()
+    assert order == ["first", "second"]
+    with db.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(models.Region)) == 2

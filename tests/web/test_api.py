@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 from openapi_spec_validator import validate
 
+from audit.services.audits import AuditOut
 from audit.storage import models
 from tests import actors
 
@@ -20,6 +21,7 @@ def test_a_first_submission_is_created_with_its_scores(client, org):
     response = client.post("/api/audits", json=body)
     assert response.status_code == 201
     audit = response.json()
+    AuditOut.model_validate(audit)  # the documented shape
     assert audit["id"] == body["id"] and audit["store"] == "NTH-001"
     assert audit["score"] == 0.0 and audit["critical_failed"] is True
     assert audit["critical_failures"] == ["respectful_throughout"]

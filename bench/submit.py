@@ -1,0 +1,121 @@
+"""Benchmark POST /api/audits against a bare Starlette JSON POST endpoint, in the same run.
+
+Both are served the same way (uvicorn, same worker count, loopback) and loaded by
+wrk with the same number of concurrent connections. Every request to the app is a
+new audit (a new UUID) of the default checklist, fully answered, so each is
+checked, scored and durably committed (SQLite, synchronous=FULL) before its 201.
+
+    .venv/bin/python bench/submit.py [--clients 20] [--seconds 15] [--workers 1] [--database-url URL]
+
+Prints throughput, p50/p99 latency for both and the ratio app / bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from audit.settings import Settings  # noqa: E402
+from audit.storage import migrate  # noqa: E402
+from audit.storage.db import Database  # noqa: E402
+from tests import actors  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(target: list[str], port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "uvicorn", *target, "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(
+        [*command, "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT, start_new_session=True
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on {port} did not start")
+
+
+def load(port: int, body_file: Path, clients: int, seconds: int) -> dict[str, float]:
+    token = uuid.uuid4().hex[:8]
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "submit.lua")]
+    command += [f"http://127.0.0.1:{port}", "--", token, str(body_file)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    requests, duration_us, p50_us, p99_us, bad = map(int, line.split()[1:])
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "p50_ms": p50_us / 1000,
+        "p99_ms": p99_us / 1000,
+        "non_2xx": bad,
+        "requests": requests,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--database-url", default="")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench needs wrk: apt-get install -y wrk")
+    work = Path(tempfile.mkdtemp(prefix="audit-bench-"))
+    settings = Settings(database_url=args.database_url, sqlite_path=work / "audit.db")
+    db = Database(settings)
+    migrate.upgrade(db)
+    org = actors.make_org(db)
+    db.dispose()
+    body_file = work / "body.json"
+    body_file.write_text(json.dumps(actors.body(org.main, id="__ID__")))
+    env = {**os.environ, "AUDIT_SQLITE_PATH": str(settings.sqlite_path), "DATABASE_URL": args.database_url}
+
+    results = {}
+    for name, target in (("bare", ["bench.bare:app"]), ("app", ["--factory", "audit.app:app_from_env"])):
+        port = free_port()
+        process = serve(target, port, args.workers, env)
+        try:
+            check = httpx2.post(
+                f"http://127.0.0.1:{port}/api/audits",
+                content=body_file.read_text().replace("__ID__", str(uuid.uuid4())),
+            )
+            assert check.status_code == 201, check.text
+            load(port, body_file, args.clients, 3)  # warm up
+            results[name] = load(port, body_file, args.clients, args.seconds)
+        finally:
+            os.killpg(process.pid, 15)
+            process.wait()
+    backend = "PostgreSQL" if args.database_url else "SQLite (WAL, synchronous=FULL)"
+    print(f"POST /api/audits vs bare Starlette JSON POST: {backend}, {args.workers} worker(s), {args.clients} clients")
+    for name, r in results.items():
+        print(
+            f"  {name:5} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
+            f"  ({r['requests']} requests, {r['non_2xx']} not 2xx)"
+        )
+    print(f"  ratio app/bare: {results['app']['rps'] / results['bare']['rps']:.2f}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
