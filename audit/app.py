@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -56,7 +57,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes(),
         lifespan=lifespan,
-        exception_handlers={AppError: app_error, HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            AppError: app_error,
+            HTTPException: http_error,
+            OperationalError: database_unavailable,
+            Exception: server_error,
+        },
     )
     app.state.settings = settings
     app.state.db = db
@@ -96,6 +102,14 @@ async def app_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return _error(request, exc.status_code, exc.detail, [])
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached or is overloaded: a retry may succeed, so 503, not 500."""
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = _error(request, 503, "The database is unavailable just now; nothing was stored. Please try again.", [])
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from audit.domain import checklist as spec_module
 from audit.domain.checklist import Checklist
@@ -87,7 +86,7 @@ def version(db: Database, version_id: str) -> Checklist | None:
 
 
 def _cached_version(db: Database, version_id: str) -> Checklist | None:
-    cache = db.__dict__.setdefault("_checklist_versions", {})
+    cache = db.memo.setdefault("checklist_versions", {})
     if version_id in cache:
         return cache[version_id]
     with db.session() as session:
@@ -131,7 +130,3 @@ def list_versions(db: Database) -> list[VersionInfo]:
         )
         for key, title, vid, current_id, created, n in rows
     ]
-
-
-def keys(session: Session) -> list[str]:
-    return list(session.scalars(sa.select(models.Checklist.key).order_by(models.Checklist.key)))

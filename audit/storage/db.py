@@ -34,6 +34,8 @@ class Database:
         self.settings = settings
         self.url = settings.url
         self.is_sqlite = settings.is_sqlite
+        # Values that never change once stored (checklist versions), remembered per database.
+        self.memo: dict[str, Any] = {}
         if self.is_sqlite:
             Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(self.url, settings.sqlite_busy_timeout_ms, "BEGIN")

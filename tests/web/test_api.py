@@ -171,6 +171,20 @@ def test_healthz_is_503_when_the_database_is_unreachable():
     assert response.json() == {"status": "unavailable"}
 
 
+def test_a_submission_while_the_database_is_down_gets_503_to_retry(org):
+    from starlette.testclient import TestClient
+
+    from audit.app import create_app
+    from audit.settings import Settings
+
+    settings = Settings(database_url="postgresql+psycopg://nobody:x@127.0.0.1:1/none")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = client.post("/api/audits", json=actors.body(org.main))
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "nothing was stored" in response.json()["error"]
+
+
 def test_unknown_pages_and_methods_get_clean_errors(client):
     assert client.get("/api/nothing").status_code == 404
     response = client.delete("/api/audits")
