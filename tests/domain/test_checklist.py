@@ -164,3 +164,10 @@ def test_it_reports_every_problem_at_once():
 def test_load_names_a_missing_file(tmp_path: Path):
     with pytest.raises(ChecklistError, match="cannot read the file"):
         checklist.load(tmp_path / "nope.toml")
+
+
+def test_the_complete_example_in_the_docs_is_a_valid_checklist():
+    docs = (ROOT / "docs" / "checklists.md").read_text()
+    example = docs.split("```toml", 1)[1].split("```", 1)[0]
+    spec = checklist.parse(example, source="docs/checklists.md")
+    assert {i.type for i in spec.items} == {"yesno", "scale", "choice", "number", "text", "photo"}
