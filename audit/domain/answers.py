@@ -33,7 +33,7 @@ class Answer(NamedTuple):
 
     @property
     def is_blank(self) -> bool:
-        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+        return blank(self.value)
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,23 @@ class AnswerError:
     message: str
 
 
+def blank(value: object) -> bool:
+    return value is None or (value.__class__ is str and not value.strip())  # type: ignore[attr-defined]
+
+
 def check(spec: Checklist, answers: Mapping[str, Answer]) -> list[AnswerError]:
     """All the reasons these answers cannot be accepted for `spec` (empty when they can)."""
-    errors = [AnswerError(key, "no such item in this checklist version") for key in answers if spec.item(key) is None]
+    known = spec.item_keys
+    errors = [AnswerError(key, "no such item in this checklist version") for key in answers if key not in known]
     for item in spec.items:
         answer = answers.get(item.key)
-        if answer is None or answer.is_blank:
+        if answer is None or blank(answer.value):
             if item.required:
                 errors.append(AnswerError(item.key, "an answer is required"))
             continue
         if len(answer.comment) > MAX_TEXT:
             errors.append(AnswerError(item.key, f"comment is longer than {MAX_TEXT} characters"))
-        if answer.is_na:
+        if answer.value == NA:
             if not item.allow_na:
                 errors.append(AnswerError(item.key, "N/A is not allowed for this item"))
             continue

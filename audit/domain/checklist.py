@@ -113,6 +113,10 @@ class Checklist:
     def critical_keys(self) -> frozenset[str]:
         return frozenset(item.key for item in self.items if item.critical)
 
+    @cached_property
+    def item_keys(self) -> frozenset[str]:
+        return frozenset(item.key for item in self.items)
+
     def item(self, key: str) -> Item | None:
         return self._index.get(key)
 

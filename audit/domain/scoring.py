@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from audit.domain.answers import Answer
+from audit.domain.answers import NA, Answer, blank
 from audit.domain.checklist import Checklist, Item
 
 FAIL_BELOW = 0.5
@@ -95,13 +95,14 @@ def percent(earned: float, possible: float) -> float | None:
 
 def item_points(item: Item, answer: Answer | None) -> ItemScore:
     """What one item earns; an unscored, unanswered or N/A item earns nothing of nothing."""
-    if not item.scored or answer is None or answer.is_blank:
-        return ItemScore(item.key, item.section, 0.0, 0.0, critical=item.critical)
-    if answer.is_na:
-        return ItemScore(item.key, item.section, 0.0, 0.0, na=True, critical=item.critical)
+    if not item.points or answer is None or blank(answer.value):
+        return ItemScore(item.key, item.section, 0.0, 0.0, False, False, item.critical)
+    if answer.value == NA:
+        return ItemScore(item.key, item.section, 0.0, 0.0, True, False, item.critical)
     earned = _earned(item, answer.value)
-    failed = earned < FAIL_BELOW * item.points
-    return ItemScore(item.key, item.section, earned, item.points, failed=failed, critical=item.critical)
+    return ItemScore(
+        item.key, item.section, earned, item.points, False, earned < FAIL_BELOW * item.points, item.critical
+    )
 
 
 def _earned(item: Item, value: str | float | int | None) -> float:

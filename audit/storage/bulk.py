@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 MAX_PARAMS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
@@ -37,7 +38,13 @@ def _plan(dialect: sa.Dialect, table: sa.Table) -> tuple[str, str, _Columns]:
 def _processor(column: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
     if isinstance(column.type, sa.Boolean):
         return None  # both drivers take Python's bool as it is
+    if isinstance(column.type, sa.JSON):
+        return _json  # what the JSON type stores (None becomes JSON null), without its per-value wrapping
     return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
