@@ -5,36 +5,46 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from audit import settings as settings_module
 from audit.errors import AppError
+from audit.services.access import OWNER, PUBLIC, SIGNED_IN, SUBMITTERS
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import api, openapi, pages
+from audit.web import account, api, openapi, pages
+from audit.web.auth import SecurityHeaders, Sessions, guard
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
 
 
 def routes() -> list[Route | Mount]:
-    """The whole URL map. Access rules arrive with accounts; until then everything is open."""
+    """The whole URL map, each route with who may use it (objects are scoped in services)."""
     return [
-        Route("/", pages.home, methods=["GET"]),
-        Route("/healthz", api.healthz, methods=["GET"]),
-        Route("/api/openapi.json", openapi_json, methods=["GET"]),
-        Route("/api/checklists/{key}", api.get_checklist, methods=["GET"]),
-        Route("/api/audits", api.post_audit, methods=["POST"]),
-        Route("/api/audits/{audit_id}", api.get_audit, methods=["GET"]),
+        Route("/", guard(SIGNED_IN, pages.home), methods=["GET"]),
+        Route("/login", guard(PUBLIC, account.login_form), methods=["GET"]),
+        Route("/login", guard(PUBLIC, account.login), methods=["POST"]),
+        Route("/logout", guard(PUBLIC, account.logout), methods=["POST"]),
+        Route("/account/password", guard(SIGNED_IN, account.password_form), methods=["GET"]),
+        Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
+        Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
+        Route("/healthz", guard(PUBLIC, api.healthz), methods=["GET"]),
+        Route("/api/openapi.json", guard(PUBLIC, openapi_json), methods=["GET"]),
+        Route("/api/checklists/{key}", guard(SIGNED_IN, api.get_checklist), methods=["GET"]),
+        Route("/api/audits", guard(SUBMITTERS, api.post_audit), methods=["POST"]),
+        Route("/api/audits/{audit_id}", guard(SIGNED_IN, api.get_audit), methods=["GET"]),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
 
@@ -56,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=routes(),
+        middleware=[Middleware(SecurityHeaders, https=settings.https)],
         lifespan=lifespan,
         exception_handlers={
             AppError: app_error,
@@ -68,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.db = db
     app.state.submitter = submitter
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
+    app.state.sessions = Sessions(settings)
     return app
 
 
@@ -96,6 +108,8 @@ def _escape(text: str) -> str:
 
 async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if exc.status == 401 and not _wants_json(request):
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     return _error(request, exc.status, exc.message, [p.as_dict() for p in exc.problems])
 
 

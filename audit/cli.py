@@ -157,6 +157,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"demo loaded: {summary.regions} regions, {summary.stores} stores, {summary.shoppers} shoppers, "
         f"{summary.audits} audits, {summary.assignments} assignments"
     )
+    print("sign in as (demo data only):")
+    for role, email, password in demo.sign_in_details():
+        print(f"  {role:<8} {email:<28} {password}")
     return 0
 
 

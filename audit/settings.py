@@ -6,8 +6,10 @@ Every variable here is listed in README.md (a test checks that).
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +28,27 @@ class Settings:
     timezone: str = "UTC"
     checklists_dir: Path = field(default_factory=lambda: ROOT / "checklists")
     sqlite_busy_timeout_ms: int = 30_000
+    environment: str = "development"
+    secret_key: str = ""
+    https: bool = False
+    shopper_session: timedelta = timedelta(days=30)
+    staff_session: timedelta = timedelta(hours=12)
+
+    @property
+    def signing_key(self) -> str:
+        """SECRET_KEY, or in development a random key kept beside the database so every
+        worker process (and every restart) signs cookies alike."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.sqlite_path.parent / "secret-key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     @property
     def url(self) -> str:
@@ -54,7 +77,21 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"AUDIT_TIMEZONE {timezone!r} is not a known time zone (e.g. Europe/London)") from None
+    environment = env.get("AUDIT_ENV", "development").strip().lower()
+    if environment not in ("development", "production"):
+        raise SettingsError("AUDIT_ENV must be development or production")
+    secret_key = env.get("SECRET_KEY", "").strip()
+    if environment == "production" and (len(secret_key) < 32 or len(set(secret_key)) < 10):
+        raise SettingsError(
+            "SECRET_KEY must be set to a long random value in production (AUDIT_ENV=production): "
+            'at least 32 characters, e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
     return Settings(
+        environment=environment,
+        secret_key=secret_key,
+        https=_bool(env, "AUDIT_HTTPS", environment == "production"),
+        shopper_session=timedelta(days=_int(env, "AUDIT_SHOPPER_SESSION_DAYS", 30, minimum=1)),
+        staff_session=timedelta(hours=_int(env, "AUDIT_STAFF_SESSION_HOURS", 12, minimum=1)),
         database_url=database_url,
         sqlite_path=Path(env.get("AUDIT_SQLITE_PATH", str(defaults.sqlite_path))),
         max_body_bytes=_int(env, "AUDIT_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
@@ -62,6 +99,17 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         checklists_dir=Path(env.get("AUDIT_CHECKLISTS_DIR", str(defaults.checklists_dir))),
         sqlite_busy_timeout_ms=_int(env, "AUDIT_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms, minimum=0),
     )
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from audit.domain.checklist import Checklist, Item
-from audit.services import checklists, organisation
+from audit.services import accounts, assignments, checklists, organisation
 from audit.settings import ROOT
 from audit.storage.db import Database
 
 VISIT_END = datetime(2026, 11, 2, 11, 30, tzinfo=UTC)
+PASSWORD = "tested-and-true-42"
 
 
 @dataclass(frozen=True)
@@ -34,15 +36,20 @@ def make_org(db: Database) -> Org:
     organisation.add_store(db, "STH-001", "Brighton", "STH")
     for path in sorted((ROOT / "checklists").glob("*.toml")):
         checklists.import_file(db, path)
-    return Org(
-        owner=organisation.add_user(db, "owner@example.com", "owner"),
-        north_manager=organisation.add_user(db, "north@example.com", "manager"),
-        south_manager=organisation.add_user(db, "south@example.com", "manager"),
-        shopper=organisation.add_user(db, "shopper@example.com", "shopper"),
-        other_shopper=organisation.add_user(db, "other@example.com", "shopper"),
+    org = Org(
+        owner=accounts.create_user(db, "owner@example.com", "owner", "Olive", password=PASSWORD),
+        north_manager=accounts.create_user(db, "north@example.com", "manager", "Nia", ("NTH",), PASSWORD),
+        south_manager=accounts.create_user(db, "south@example.com", "manager", "Sol", ("STH",), PASSWORD),
+        shopper=accounts.create_user(db, "shopper@example.com", "shopper", "Sam", password=PASSWORD),
+        other_shopper=accounts.create_user(db, "other@example.com", "shopper", "Oti", password=PASSWORD),
         main=checklists.current(db, "customer-service"),
         quick=checklists.current(db, "quick-visit"),
     )
+    # the shopper is sent to both northern stores; the other shopper to the southern one
+    for store in ("NTH-001", "NTH-002"):
+        assignments.add(db, "shopper@example.com", store, "customer-service", VISIT_END.date(), VISIT_END.date())
+    assignments.add(db, "other@example.com", "STH-001", "quick-visit", VISIT_END.date(), VISIT_END.date())
+    return org
 
 
 def good_value(item: Item) -> Any:
@@ -84,3 +91,18 @@ def body(spec: Checklist, store: str = "NTH-001", finished: datetime = VISIT_END
     }
     data.update(overrides)
     return data
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no csrf-token meta"
+    return match.group(1)
+
+
+def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
+    """Signs `client` in through the real form; later requests send the CSRF header."""
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code in (200, 303), response.text
+    client.headers["X-CSRF-Token"] = csrf_of(client.get("/account/password").text)
+    return client

@@ -89,9 +89,41 @@ def org(db: Database) -> actors.Org:
 
 
 @pytest.fixture
-def client(settings: Settings, org: actors.Org) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def anonymous(app, org: actors.Org) -> Iterator[TestClient]:
+    with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client_for(app, org: actors.Org):
+    """A signed-in client per actor email, made on demand."""
+    clients: list[TestClient] = []
+
+    def make(email: str) -> TestClient:
+        test_client = TestClient(app, follow_redirects=False)
+        test_client.__enter__()
+        clients.append(test_client)
+        return actors.sign_in(test_client, email)
+
+    yield make
+    for test_client in clients:
+        test_client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(client_for) -> TestClient:
+    """The owner, who may do everything."""
+    return client_for("owner@example.com")
+
+
+@pytest.fixture
+def shopper_client(client_for) -> TestClient:
+    return client_for("shopper@example.com")
 
 
 @pytest.fixture

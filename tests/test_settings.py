@@ -8,9 +8,9 @@ from audit.settings import ROOT, SettingsError
 
 def test_every_environment_variable_is_documented_in_the_readme():
     source = (ROOT / "audit" / "settings.py").read_text() + (ROOT / "audit" / "cli.py").read_text()
-    names = set(re.findall(r'"((?:AUDIT_|DATABASE_)[A-Z_]+|PORT|WEB_CONCURRENCY)"', source))
+    names = set(re.findall(r'"((?:AUDIT_|DATABASE_)[A-Z_]+|PORT|WEB_CONCURRENCY|SECRET_KEY)"', source))
     readme = (ROOT / "README.md").read_text()
-    assert names >= {"DATABASE_URL", "AUDIT_SQLITE_PATH", "AUDIT_TIMEZONE"}
+    assert names >= {"DATABASE_URL", "AUDIT_SQLITE_PATH", "AUDIT_TIMEZONE", "SECRET_KEY", "AUDIT_ENV"}
     assert [n for n in sorted(names) if f"`{n}`" not in readme] == []
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from audit.domain.scoring import Aggregate
+from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -34,6 +35,11 @@ class RegionScore:
     stores: list[StoreScore]
 
 
+def visible_regions(viewer: Viewer) -> frozenset[int] | None:
+    """None for owners (every region), the manager's own regions otherwise."""
+    return None if viewer.is_owner else viewer.region_ids
+
+
 def _store_means(start: datetime, end: datetime) -> sa.Subquery:
     """Mean audit score and audit count per store for finished_at in [start, end)."""
     return (
@@ -53,8 +59,10 @@ def _store_means(start: datetime, end: datetime) -> sa.Subquery:
     )
 
 
-def region_scores(db: Database, start: datetime, end: datetime) -> list[RegionScore]:
-    """Every region with its score and every (not archived) store with its own, in code order."""
+def region_scores(
+    db: Database, start: datetime, end: datetime, region_ids: frozenset[int] | None = None
+) -> list[RegionScore]:
+    """Every region (or those in `region_ids`) with its score and every store with its own, in code order."""
     means = _store_means(start, end)
     query = (
         sa.select(models.Region.code, models.Region.name, models.Store.code, models.Store.name, means.c.mean, means.c.n)
@@ -74,6 +82,9 @@ def region_scores(db: Database, start: datetime, end: datetime) -> list[RegionSc
         .where(models.Store.archived.is_(False))
         .group_by(models.Region.code)
     )
+    if region_ids is not None:
+        query = query.where(models.Region.id.in_(region_ids))
+        region_query = region_query.where(models.Region.id.in_(region_ids))
     with db.session() as session:
         rows = session.execute(query).all()
         region_totals = {code: Aggregate(float(mean), int(n)) for code, mean, n in session.execute(region_query).all()}

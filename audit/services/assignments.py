@@ -74,3 +74,20 @@ def listing(db: Database, shopper_email: str | None = None, from_day: date | Non
         query = query.where(models.Assignment.ends_on >= from_day)
     with db.session() as session:
         return [AssignmentInfo(*row) for row in session.execute(query).all()]
+
+
+def may_visit(db: Database, shopper_id: int, store_code: str) -> bool:
+    """A shopper submits audits only for stores they were sent to (any planned visit,
+    whatever its dates: an audit made offline may arrive after its window)."""
+    query = (
+        sa.select(models.Assignment.id)
+        .join(models.Store, models.Store.id == models.Assignment.store_id)
+        .where(
+            models.Assignment.shopper_id == shopper_id,
+            models.Store.code == store_code,
+            models.Assignment.cancelled.is_(False),
+        )
+        .limit(1)
+    )
+    with db.session() as session:
+        return session.scalar(query) is not None

@@ -25,6 +25,7 @@ from audit.domain.answers import Answer
 from audit.domain.checklist import Checklist
 from audit.errors import Conflict, Invalid, NotFound, Problem
 from audit.services import checklists
+from audit.services.access import Viewer
 from audit.storage import bulk, models
 from audit.storage.db import Database
 from audit.storage.writer import GroupWriter
@@ -331,13 +332,49 @@ def _out(
     }
 
 
-def get(db: Database, audit_id: str) -> dict[str, Any]:
-    """The stored audit, shaped as `AuditOut`."""
+@dataclass(frozen=True)
+class AuditLine:
+    id: str
+    store: str
+    store_name: str
+    finished_at: datetime
+    score: float | None
+    critical_failed: bool
+    excluded: bool
+
+
+def for_shopper(db: Database, shopper_id: int, limit: int = 50) -> list[AuditLine]:
+    """A shopper's own submitted audits, newest first."""
+    query = (
+        sa.select(
+            models.Audit.id,
+            models.Store.code,
+            models.Store.name,
+            models.Audit.finished_at,
+            models.Audit.score,
+            models.Audit.critical_failed,
+            models.Audit.excluded,
+        )
+        .join(models.Store, models.Store.id == models.Audit.store_id)
+        .where(models.Audit.shopper_id == shopper_id)
+        .order_by(models.Audit.finished_at.desc())
+        .limit(limit)
+    )
+    with db.session() as session:
+        return [AuditLine(*row) for row in session.execute(query).all()]
+
+
+def get(db: Database, audit_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
+    """The stored audit, shaped as `AuditOut`; NotFound also when `viewer` may not see it."""
     with db.session() as session:
         audit = session.get(models.Audit, audit_id)
-        if audit is None:
+        store = session.get(models.Store, audit.store_id) if audit is not None else None
+        if (
+            audit is None
+            or store is None
+            or (viewer is not None and not viewer.sees_audit(store.region_id, audit.shopper_id))
+        ):
             raise NotFound(f"no audit {audit_id}")
-        store = session.get(models.Store, audit.store_id)
         sections = session.scalars(sa.select(models.AuditSection).where(models.AuditSection.audit_id == audit_id)).all()
         answers = session.scalars(sa.select(models.Answer).where(models.Answer.audit_id == audit_id)).all()
     spec = checklists.version(db, audit.checklist_version_id)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from audit.domain.checklist import Checklist, Item
 from audit.errors import Conflict
-from audit.services import assignments, audits, checklists, organisation
+from audit.services import accounts, assignments, audits, checklists, organisation
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -134,15 +134,28 @@ def _organisation(db: Database, rng: random.Random, count: int) -> tuple[list[st
     return codes, profiles
 
 
+PASSWORDS = {"owner": "owner-demo-2026", "manager": "manager-demo-2026", "shopper": "shopper-demo-2026"}
+
+
 def _people(db: Database) -> list[tuple[int, str]]:
-    organisation.add_user(db, "owner@example.com", "owner", "Olivia Owner")
+    accounts.create_user(db, "owner@example.com", "owner", "Olivia Owner", password=PASSWORDS["owner"])
     for code, name in REGIONS:
-        organisation.add_user(db, f"manager.{code.lower()}@example.com", "manager", f"{name} regional manager")
+        email = f"manager.{code.lower()}@example.com"
+        accounts.create_user(db, email, "manager", f"{name} manager", (code,), password=PASSWORDS["manager"])
     shoppers = []
     for n, name in enumerate(("Alex Shopper", "Bea Shopper", "Chris Shopper", "Dana Shopper", "Eli Shopper"), 1):
         email = f"shopper{n}@example.com"
-        shoppers.append((organisation.add_user(db, email, "shopper", name), email))
+        shoppers.append((accounts.create_user(db, email, "shopper", name, password=PASSWORDS["shopper"]), email))
     return shoppers
+
+
+def sign_in_details() -> list[tuple[str, str, str]]:
+    """Who to sign in as, for the demo only: (role, email, password)."""
+    return [
+        ("owner", "owner@example.com", PASSWORDS["owner"]),
+        *[("manager", f"manager.{code.lower()}@example.com", PASSWORDS["manager"]) for code, _ in REGIONS],
+        *[("shopper", f"shopper{n}@example.com", PASSWORDS["shopper"]) for n in range(1, 6)],
+    ]
 
 
 def _visits(

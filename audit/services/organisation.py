@@ -50,30 +50,6 @@ def add_store(db: Database, code: str, name: str, region_code: str, address: str
         return store.id
 
 
-def add_user(db: Database, email: str, role: str, name: str = "") -> int:
-    email = email.strip().lower()
-    if not EMAIL.match(email):
-        raise Invalid(problems=[Problem("email", f"{email!r} is not an email address")])
-    if role not in models.ROLES:
-        raise Invalid(problems=[Problem("role", f"role must be one of {', '.join(models.ROLES)}")])
-    with db.write_session() as session:
-        if session.scalar(sa.select(models.User.id).where(models.User.email == email)):
-            raise Conflict(f"user {email} exists already")
-        user = models.User(email=email, role=role, name=name, created_at=models.now())
-        session.add(user)
-        session.flush()
-        assert user.id is not None
-        return user.id
-
-
-def user_id(db: Database, email: str) -> int:
-    with db.session() as session:
-        found = session.scalar(sa.select(models.User.id).where(models.User.email == email.strip().lower()))
-    if found is None:
-        raise NotFound(f"no user {email!r}")
-    return found
-
-
 def store_by_code(db: Database, code: str) -> StoreInfo:
     query = (
         sa.select(models.Store.id, models.Store.code, models.Store.name, models.Region.code)

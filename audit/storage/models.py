@@ -65,6 +65,42 @@ class User(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     role: str = Field(max_length=16)
     created_at: datetime = _utc()
+    password_hash: str | None = Field(default=None, max_length=255)
+    disabled: bool = False
+
+
+class UserRegion(SQLModel, table=True):
+    """The regions a manager looks after."""
+
+    __tablename__ = "user_regions"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    region_id: int = Field(foreign_key="regions.id", primary_key=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a random token; only its hash is stored,
+    so a copy of the database cannot be used to sign in, and deleting the row signs out."""
+
+    __tablename__ = "sessions"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+
+
+class SecurityEvent(SQLModel, table=True):
+    """Sign-ins, failures, password and role changes: who, what, when, from where."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (sa.Index("ix_security_events_kind_at", "kind", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc()
+    kind: str = Field(max_length=32)
+    email: str = Field(default="", max_length=320)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    client: str = Field(default="", max_length=64)
+    detail: str = Field(default="", max_length=500)
 
 
 class Checklist(SQLModel, table=True):

@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import Invalid, Problem, TooLarge
-from audit.services import audits, checklists
+from audit.services import assignments, audits, checklists
+from audit.web.auth import viewer_of
 from audit.web.openapi import Operation
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -79,9 +80,12 @@ def _problem(error: Any) -> Problem:
 
 
 async def post_audit(request: Request) -> Response:
+    viewer = viewer_of(request)
     submission = parse_json(audits.Submission, await read_body(request))
     db = request.app.state.db
-    prepared = audits.prepare(db, submission)
+    if viewer.role == "shopper" and not await run_in_threadpool(assignments.may_visit, db, viewer.id, submission.store):
+        raise Invalid(problems=[Problem("store", f"you have no visit planned at store {submission.store!r}")])
+    prepared = audits.prepare(db, submission, shopper_id=viewer.id)
     outcome = await asyncio.wrap_future(request.app.state.submitter.writer.submit(prepared))
     if outcome.status == "exists":
         outcome = await run_in_threadpool(audits.complete, db, outcome)
@@ -90,7 +94,9 @@ async def post_audit(request: Request) -> Response:
 
 
 async def get_audit(request: Request) -> Response:
-    audit = await run_in_threadpool(audits.get, request.app.state.db, request.path_params["audit_id"])
+    audit = await run_in_threadpool(
+        audits.get, request.app.state.db, request.path_params["audit_id"], viewer_of(request)
+    )
     return json_response(audit)
 
 
@@ -107,7 +113,7 @@ async def healthz(request: Request) -> Response:
     return json_response({"status": "ok"})
 
 
-ERRORS = {"422": ErrorOut, "404": ErrorOut}
+ERRORS = {"401": ErrorOut, "403": ErrorOut, "404": ErrorOut, "422": ErrorOut}
 OPERATIONS = [
     Operation(
         "GET", "/api/checklists/{key}", "The current version of a checklist", None, {"200": ChecklistOut, **ERRORS}

@@ -1,4 +1,5 @@
-"""Server-rendered pages. For now: the stores with their scores (dashboards come later)."""
+"""Server-rendered pages. The home page depends on who is signed in: staff see store
+scores (a manager only their regions), a shopper sees their visits and own audits."""
 
 from __future__ import annotations
 
@@ -9,17 +10,34 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.services import analytics
+from audit.services import analytics, assignments, audits
+from audit.web.auth import viewer_of
 
 PERIOD_DAYS = 90
 
 
 async def home(request: Request) -> Response:
+    viewer = viewer_of(request)
+    if viewer.role == "shopper":
+        return await shopper_home(request)
     settings = request.app.state.settings
     zone = ZoneInfo(settings.timezone)
     today = datetime.now(zone).date()
     start = datetime.combine(today - timedelta(days=PERIOD_DAYS - 1), time(), zone)
     end = datetime.combine(today + timedelta(days=1), time(), zone)
-    regions = await run_in_threadpool(analytics.region_scores, request.app.state.db, start, end)
+    regions = await run_in_threadpool(
+        analytics.region_scores, request.app.state.db, start, end, analytics.visible_regions(viewer)
+    )
     context = {"regions": regions, "start": start.date(), "end": today, "days": PERIOD_DAYS}
     return request.app.state.templates.TemplateResponse(request, "home.html", context)
+
+
+async def shopper_home(request: Request) -> Response:
+    viewer = viewer_of(request)
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    today = datetime.now(zone).date()
+    db = request.app.state.db
+    visits = await run_in_threadpool(assignments.listing, db, viewer.email, today - timedelta(days=14))
+    done = await run_in_threadpool(audits.for_shopper, db, viewer.id)
+    context = {"visits": visits, "done": done, "today": today, "zone": zone}
+    return request.app.state.templates.TemplateResponse(request, "shopper_home.html", context)

@@ -177,8 +177,10 @@ def test_a_submission_while_the_database_is_down_gets_503_to_retry(org):
     from audit.app import create_app
     from audit.settings import Settings
 
-    settings = Settings(database_url="postgresql+psycopg://nobody:x@127.0.0.1:1/none")
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    settings = Settings(database_url="postgresql+psycopg://nobody:x@127.0.0.1:1/none", secret_key="k" * 40)
+    app = create_app(settings)
+    cookie = app.state.sessions._serializer.dumps({"t": "a-session-from-before", "n": "n"})
+    with TestClient(app, raise_server_exceptions=False, cookies={"audit": cookie}) as client:
         response = client.post("/api/audits", json=actors.body(org.main))
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"

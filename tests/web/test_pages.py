@@ -18,12 +18,15 @@ def test_home_lists_every_store_with_its_score_and_audit_count(client, org):
     assert "South" in html and "STH-001" in html
 
 
-def test_home_says_what_to_do_when_there_is_nothing(settings):
+def test_home_says_what_to_do_when_there_is_nothing(settings, db):
     from starlette.testclient import TestClient
 
     from audit.app import create_app
+    from audit.services import accounts
 
+    accounts.create_user(db, "first@example.com", "owner", password=actors.PASSWORD)
     with TestClient(create_app(settings)) as client:
+        actors.sign_in(client, "first@example.com")
         assert "audit demo" in client.get("/").text
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx2
 import pytest
@@ -78,12 +79,23 @@ def count_audits(settings: Settings) -> int:
         db.dispose()
 
 
+@contextmanager
+def signed_in(server: str) -> Iterator[httpx2.Client]:
+    client = httpx2.Client(base_url=server, timeout=30)
+    try:
+        yield actors.sign_in(client, "shopper@example.com")
+    finally:
+        client.close()
+
+
 def test_twenty_identical_concurrent_submissions_leave_exactly_one_audit(server, settings, org):
     body = actors.body(org.main)
     start = threading.Barrier(20)
+    with signed_in(server) as session:
+        cookies, headers = httpx2.Cookies(session.cookies), dict(session.headers)
 
     def post(_: int) -> httpx2.Response:
-        with httpx2.Client(timeout=30) as http:
+        with httpx2.Client(timeout=30, cookies=cookies, headers=headers) as http:
             start.wait()
             return http.post(f"{server}/api/audits", json=body)
 
@@ -96,16 +108,17 @@ def test_twenty_identical_concurrent_submissions_leave_exactly_one_audit(server,
 
 
 def test_twenty_different_concurrent_submissions_are_all_stored(server, settings, org):
-    bodies = [actors.body(org.main, store=("NTH-001", "STH-001")[n % 2]) for n in range(20)]
-    with ThreadPoolExecutor(20) as pool:
-        responses = list(pool.map(lambda b: httpx2.post(f"{server}/api/audits", json=b, timeout=30), bodies))
+    bodies = [actors.body(org.main, store=("NTH-001", "NTH-002")[n % 2]) for n in range(20)]
+    with signed_in(server) as session, ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(lambda b: session.post("/api/audits", json=b), bodies))
     assert [r.status_code for r in responses] == [201] * 20
     assert count_audits(settings) == 20
 
 
 def test_an_acknowledged_audit_survives_the_server_being_killed(server, settings, org):
     body = actors.body(org.main)
-    response = httpx2.post(f"{server}/api/audits", json=body, timeout=30)
+    with signed_in(server) as session:
+        response = session.post("/api/audits", json=body)
     assert response.status_code == 201
     # SIGKILL the whole process group at once: nothing gets a chance to flush or clean up
     os.killpg(server.process.pid, signal.SIGKILL)

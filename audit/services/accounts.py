@@ -1,0 +1,371 @@
+"""People and sign-in: users, passwords, sessions, throttling and the security trail.
+
+Passwords are hashed with argon2id at argon2-cffi's current recommended
+parameters and rehashed at sign-in when those change. A session is a random
+token held by the browser; only its SHA-256 is stored, so signing out (or
+disabling the user) deletes the row and any copy of the cookie stops working.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from audit.errors import AppError, Conflict, Invalid, NotFound, Problem
+from audit.services.access import ROLES, Viewer
+from audit.storage import models
+from audit.storage.db import Database
+
+THROTTLE_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # argon2 takes any length; this only bounds the work a request can ask for
+
+_hasher = PasswordHasher()
+# Verified when the email is unknown, so a failed sign-in takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class SignInFailed(AppError):
+    """The email or password is not right."""
+
+    status = 401
+
+
+class Throttled(AppError):
+    """Too many failed sign-ins."""
+
+    status = 429
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__("Too many failed sign-ins.")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    email: str
+    name: str
+    role: str
+    disabled: bool
+    regions: tuple[str, ...]
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    at: datetime
+    kind: str
+    email: str
+    actor: str
+    client: str
+    detail: str
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, email: str = "") -> list[str]:
+    if len(password) < MIN_PASSWORD:
+        return [f"use at least {MIN_PASSWORD} characters"]
+    if len(password) > MAX_PASSWORD:
+        return [f"use at most {MAX_PASSWORD} characters"]
+    lowered = password.strip().lower()
+    if lowered in _common_passwords() or len(set(lowered)) <= 2:
+        return ["this password is among the most common ones; choose another"]
+    if email and lowered in (email.lower(), email.split("@")[0].lower()):
+        return ["do not use your email address as your password"]
+    return []
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _record(
+    session: sa.orm.Session,
+    kind: str,
+    email: str = "",
+    user_id: int | None = None,
+    actor_id: int | None = None,
+    client: str = "",
+    detail: str = "",
+) -> None:
+    session.add(
+        models.SecurityEvent(
+            at=models.now(),
+            kind=kind,
+            email=email,
+            user_id=user_id,
+            actor_id=actor_id,
+            client=client[:64],
+            detail=detail[:500],
+        )
+    )
+
+
+def create_user(
+    db: Database,
+    email: str,
+    role: str,
+    name: str = "",
+    regions: tuple[str, ...] = (),
+    password: str | None = None,
+    actor_id: int | None = None,
+) -> int:
+    """A new person; managers need at least one region, only managers have regions."""
+    from audit.services.organisation import EMAIL
+
+    email = email.strip().lower()
+    problems = []
+    if not EMAIL.match(email):
+        problems.append(Problem("email", f"{email!r} is not an email address"))
+    if role not in ROLES:
+        problems.append(Problem("role", f"role must be one of {', '.join(ROLES)}"))
+    if role == "manager" and not regions:
+        problems.append(Problem("region", "a manager needs at least one region (--region CODE)"))
+    if role != "manager" and regions:
+        problems.append(Problem("region", "only managers have regions"))
+    if password is not None:
+        problems += [Problem("password", p) for p in password_problems(password, email)]
+    if problems:
+        raise Invalid(problems=problems)
+    with db.write_session() as session:
+        if session.scalar(sa.select(models.User.id).where(models.User.email == email)):
+            raise Conflict(f"user {email} exists already")
+        region_ids = _region_ids(session, regions)
+        user = models.User(
+            email=email,
+            role=role,
+            name=name.strip(),
+            created_at=models.now(),
+            password_hash=_hasher.hash(password) if password is not None else None,
+        )
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        session.add_all(models.UserRegion(user_id=user.id, region_id=rid) for rid in region_ids)
+        _record(session, "user_created", email, user.id, actor_id, detail=f"role {role}")
+        return user.id
+
+
+def _region_ids(session: sa.orm.Session, codes: tuple[str, ...]) -> list[int]:
+    wanted = {c.strip().upper() for c in codes}
+    query = sa.select(models.Region.code, models.Region.id).where(models.Region.code.in_(wanted))
+    found = {code: region_id for code, region_id in session.execute(query).all()}
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise NotFound(f"no region {', '.join(missing)}")
+    return list(found.values())
+
+
+def set_password(db: Database, email: str, password: str, actor_id: int | None = None) -> None:
+    """Sets a password and signs the person out everywhere (their old sessions end)."""
+    email = email.strip().lower()
+    problems = password_problems(password, email)
+    if problems:
+        raise Invalid(problems=[Problem("password", p) for p in problems])
+    with db.write_session() as session:
+        user = session.scalar(sa.select(models.User).where(models.User.email == email))
+        if user is None:
+            raise NotFound(f"no user {email!r}")
+        user.password_hash = _hasher.hash(password)
+        session.execute(sa.delete(models.UserSession).where(models.UserSession.user_id == user.id))
+        _record(session, "password_changed", email, user.id, actor_id)
+
+
+def change_password(db: Database, viewer: Viewer, current: str, new: str, client: str = "") -> str:
+    """The signed-in person changes their own password; returns a fresh session token."""
+    with db.session() as session:
+        stored = session.scalar(sa.select(models.User.password_hash).where(models.User.id == viewer.id))
+    if not _verify(stored or _DUMMY_HASH, current) or stored is None:
+        raise Invalid(problems=[Problem("current_password", "the current password is not right")])
+    if new == current:
+        raise Invalid(problems=[Problem("new_password", "choose a password different from the current one")])
+    set_password(db, viewer.email, new, actor_id=viewer.id)
+    return _open_session(db, viewer.id, viewer.role)
+
+
+def disable(db: Database, email: str, actor_id: int | None = None) -> None:
+    """The person can no longer sign in and their sessions end now; their audits stay."""
+    email = email.strip().lower()
+    with db.write_session() as session:
+        user = session.scalar(sa.select(models.User).where(models.User.email == email))
+        if user is None:
+            raise NotFound(f"no user {email!r}")
+        user.disabled = True
+        session.execute(sa.delete(models.UserSession).where(models.UserSession.user_id == user.id))
+        _record(session, "user_disabled", email, user.id, actor_id)
+
+
+def list_users(db: Database) -> list[UserInfo]:
+    query = (
+        sa.select(models.User, sa.func.group_concat(models.Region.code) if db.is_sqlite else _pg_codes())
+        .outerjoin(models.UserRegion, models.UserRegion.user_id == models.User.id)
+        .outerjoin(models.Region, models.Region.id == models.UserRegion.region_id)
+        .group_by(models.User.id)
+        .order_by(models.User.role, models.User.email)
+    )
+    with db.session() as session:
+        rows = session.execute(query).all()
+    return [
+        UserInfo(
+            u.id,
+            u.email,
+            u.name,
+            u.role,
+            u.disabled,
+            tuple(sorted((codes or "").split(",") if codes else ())),
+            bool(u.password_hash),
+        )
+        for u, codes in rows
+    ]
+
+
+def _pg_codes() -> sa.ColumnElement[str]:
+    return sa.func.string_agg(models.Region.code, sa.literal_column("','"))
+
+
+def sign_in(db: Database, email: str, password: str, client: str) -> tuple[str, Viewer]:
+    """A new session for the right email and password; raises SignInFailed or Throttled.
+
+    The message is the same whether the email is unknown, the password wrong or the
+    user disabled, so nobody learns who has an account.
+    """
+    email = email.strip().lower()[:320]
+    until = throttled_until(db, email, client)
+    if until is not None:
+        raise Throttled(until)
+    with db.session() as session:
+        user = session.scalar(sa.select(models.User).where(models.User.email == email))
+    stored = user.password_hash if user is not None else None
+    good = _verify(stored or _DUMMY_HASH, password[:MAX_PASSWORD]) and stored is not None
+    if user is None or not good or user.disabled:
+        with db.write_session() as session:
+            reason = "unknown email" if user is None else "disabled" if user.disabled and good else "wrong password"
+            _record(session, "sign_in_failed", email, user.id if user else None, client=client, detail=reason)
+        raise SignInFailed("The email or password is not right.")
+    assert user.id is not None and stored is not None
+    with db.write_session() as session:
+        if _hasher.check_needs_rehash(stored):
+            session.execute(
+                sa.update(models.User).where(models.User.id == user.id).values(password_hash=_hasher.hash(password))
+            )
+        _record(session, "signed_in", email, user.id, user.id, client=client)
+    token = _open_session(db, user.id, user.role)
+    viewer = session_viewer(db, token)
+    assert viewer is not None
+    return token, viewer
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def throttled_until(db: Database, email: str, client: str) -> datetime | None:
+    """When sign-in may be tried again, if 5 failures for this email or this address
+    fell within the last 15 minutes (since their last successful sign-in)."""
+    now = models.now()
+    for column, value in ((models.SecurityEvent.email, email), (models.SecurityEvent.client, client)):
+        if not value:
+            continue
+        with db.session() as session:
+            last_success = session.scalar(
+                sa.select(sa.func.max(models.SecurityEvent.at)).where(
+                    models.SecurityEvent.kind == "signed_in", column == value
+                )
+            )
+            since = max(now - THROTTLE_WINDOW, last_success) if last_success else now - THROTTLE_WINDOW
+            failures = session.scalars(
+                sa.select(models.SecurityEvent.at)
+                .where(models.SecurityEvent.kind == "sign_in_failed", column == value, models.SecurityEvent.at > since)
+                .order_by(models.SecurityEvent.at.desc())
+                .limit(THROTTLE_FAILURES)
+            ).all()
+        if len(failures) >= THROTTLE_FAILURES:
+            return failures[-1] + THROTTLE_WINDOW
+    return None
+
+
+def session_lifetime(db: Database, role: str) -> timedelta:
+    settings = db.settings
+    return settings.shopper_session if role == "shopper" else settings.staff_session
+
+
+def _open_session(db: Database, user_id: int, role: str) -> str:
+    token = secrets.token_urlsafe(32)
+    now = models.now()
+    with db.write_session() as session:
+        session.add(
+            models.UserSession(
+                token_hash=_hash_token(token),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + session_lifetime(db, role),
+            )
+        )
+    return token
+
+
+def session_viewer(db: Database, token: str) -> Viewer | None:
+    """The person behind a session token, if the session is live and the user enabled."""
+    if not token:
+        return None
+    query = (
+        sa.select(models.User.id, models.User.email, models.User.name, models.User.role)
+        .join(models.UserSession, models.UserSession.user_id == models.User.id)
+        .where(
+            models.UserSession.token_hash == _hash_token(token),
+            models.UserSession.expires_at > models.now(),
+            models.User.disabled.is_(False),
+        )
+    )
+    with db.session() as session:
+        row = session.execute(query).first()
+        if row is None:
+            return None
+        regions = frozenset(
+            session.scalars(sa.select(models.UserRegion.region_id).where(models.UserRegion.user_id == row.id))
+        )
+    return Viewer(row.id, row.email, row.name, row.role, regions, token)
+
+
+def sign_out(db: Database, token: str, client: str = "") -> None:
+    with db.write_session() as session:
+        owner = session.scalar(
+            sa.select(models.UserSession.user_id).where(models.UserSession.token_hash == _hash_token(token))
+        )
+        session.execute(sa.delete(models.UserSession).where(models.UserSession.token_hash == _hash_token(token)))
+        if owner is not None:
+            _record(session, "signed_out", user_id=owner, actor_id=owner, client=client)
+
+
+def events(db: Database, kind: str = "", limit: int = 200) -> list[EventInfo]:
+    actor = sa.orm.aliased(models.User)
+    query = (
+        sa.select(models.SecurityEvent, actor.email)
+        .outerjoin(actor, actor.id == models.SecurityEvent.actor_id)
+        .order_by(models.SecurityEvent.at.desc(), models.SecurityEvent.id.desc())
+        .limit(limit)
+    )
+    if kind:
+        query = query.where(models.SecurityEvent.kind == kind)
+    with db.session() as session:
+        rows = session.execute(query).all()
+    return [EventInfo(e.at, e.kind, e.email, actor_email or "", e.client, e.detail) for e, actor_email in rows]
