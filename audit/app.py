@@ -92,18 +92,19 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
+TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 413: "Too large"}
+
+
 def _error(request: Request, status: int, message: str, problems: list[dict[str, str]]) -> Response:
     if _wants_json(request):
         return api.json_response({"error": message, "errors": problems}, status=status)
-    items = "".join(f"<li>{_escape(p['field'])}: {_escape(p['message'])}</li>" for p in problems)
-    body = (
-        f"<!doctype html><title>{status}</title><h1>{_escape(message)}</h1><ul>{items}</ul><p><a href='/'>Home</a></p>"
-    )
-    return HTMLResponse(body, status_code=status)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    title = TITLES.get(status, "Something went wrong" if status >= 500 else "Cannot do that")
+    context = {"title": title, "message": message, "problems": problems}
+    try:
+        return request.app.state.templates.TemplateResponse(request, "error.html", context, status_code=status)
+    except Exception:  # the error page itself must never fail
+        log.exception("error page failed")
+        return HTMLResponse(f"<!doctype html><title>{status}</title><h1>{title}</h1>", status_code=status)
 
 
 async def app_error(request: Request, exc: Exception) -> Response:

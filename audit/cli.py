@@ -1,4 +1,4 @@
-"""The `audit` command: serve, db, demo, checklists, assignments.
+"""The `audit` command: serve, db, demo, checklists, assignments, users.
 
 Every subcommand validates its input and ends with a one-line message; a
 refused command exits with status 2 (bad input) or 1 (failed) and no traceback.
@@ -7,9 +7,10 @@ refused command exits with status 2 (bad input) or 1 (failed) and no traceback.
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -23,15 +24,23 @@ from audit.settings import SettingsError
 from audit.storage.db import Database
 
 
+class Refused(Exception):
+    """A command that cannot go on; the message says what to do."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
-        parser.print_help()
+        getattr(args, "parser", parser).print_help()
         return 2
     try:
         return args.run(args) or 0
-    except (ChecklistError, SettingsError) as exc:
+    except (ChecklistError, SettingsError, Refused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:
@@ -43,68 +52,106 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _env_int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Refused(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+def _group(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
+    group = commands.add_parser(name, help=help_text, description=help_text)
+    group.set_defaults(parser=group)
+    return group.add_subparsers(title=f"{name} commands", metavar="COMMAND")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="audit", description="Mystery-shopper audits: serve the app and manage its data."
+        prog="audit",
+        description="Mystery-shopper audits: serve the app and manage its data. "
+        "The database is DATABASE_URL, or the SQLite file AUDIT_SQLITE_PATH (default var/audit.db).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    defaults = argparse.ArgumentDefaultsHelpFormatter
 
-    serve = commands.add_parser("serve", help="run the web server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    serve = commands.add_parser("serve", help="run the web server", formatter_class=defaults)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=_number(1, 65535), default=_env_int("PORT", 8000, 1, 65535), help="port ($PORT)")
+    serve.add_argument(
+        "--workers",
+        type=_number(1, 64),
+        default=_env_int("WEB_CONCURRENCY", 1, 1, 64),
+        help="worker processes ($WEB_CONCURRENCY)",
+    )
     serve.set_defaults(run=cmd_serve)
 
-    db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands", metavar="COMMAND")
-    db.add_parser("upgrade", help="apply all migrations").set_defaults(run=cmd_db_upgrade)
+    db = _group(commands, "db", "the database schema")
+    db.add_parser("upgrade", help="apply all migrations (safe to run again)").set_defaults(run=cmd_db_upgrade)
 
-    demo = commands.add_parser("demo", help="fill an empty database with realistic demo data")
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--stores", type=_positive, default=24)
-    demo.add_argument("--months", type=_positive, default=6)
+    demo = commands.add_parser("demo", help="fill an empty database with realistic demo data", formatter_class=defaults)
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same data on the same day")
+    demo.add_argument("--stores", type=_number(1, 100_000), default=24, help="how many stores")
+    demo.add_argument("--months", type=_number(1, 120), default=6, help="how many months of audits")
     demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) when data is there already")
     demo.set_defaults(run=cmd_demo)
 
-    lists = commands.add_parser("checklists", help="checklist files and versions").add_subparsers(
-        title="checklists commands", metavar="COMMAND"
-    )
+    lists = _group(commands, "checklists", "checklist files and their versions")
     validate = lists.add_parser("validate", help="check files without importing them")
-    validate.add_argument("files", nargs="+", type=Path)
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.set_defaults(run=cmd_checklists_validate)
-    imp = lists.add_parser("import", help="import files as new versions (unchanged files create none)")
-    imp.add_argument("files", nargs="+", type=Path)
+    imp = lists.add_parser("import", help="import files as new versions (an unchanged file creates none)")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.set_defaults(run=cmd_checklists_import)
-    lists.add_parser("list", help="list checklists and their versions").set_defaults(run=cmd_checklists_list)
-
-    plan = commands.add_parser("assignments", help="planned visits").add_subparsers(
-        title="assignments commands", metavar="COMMAND"
+    lists.add_parser("list", help="every checklist version and how many audits use it").set_defaults(
+        run=cmd_checklists_list
     )
-    add = plan.add_parser("add", help="assign a shopper to visit a store")
-    add.add_argument("shopper", help="the shopper's email")
+
+    plan = _group(commands, "assignments", "planned visits")
+    add = plan.add_parser("add", help="send a shopper to a store", formatter_class=defaults)
+    add.add_argument("shopper", help="the shopper's email (see: audit users list)")
     add.add_argument("store", help="store code, e.g. NTH-001")
-    add.add_argument("checklist", help="checklist key, e.g. customer-service")
-    add.add_argument("--from", dest="starts_on", type=_day, default=date.today(), help="first day (YYYY-MM-DD)")
-    add.add_argument("--to", dest="ends_on", type=_day, help="last day (YYYY-MM-DD); default: the first day")
+    add.add_argument("checklist", help="checklist key, e.g. customer-service (see: audit checklists list)")
+    add.add_argument("--from", dest="starts_on", metavar="DAY", type=_day, default=date.today(), help="first day")
+    add.add_argument("--to", dest="ends_on", metavar="DAY", type=_day, help="last day (default: the first day)")
     add.set_defaults(run=cmd_assignments_add)
-    show = plan.add_parser("list", help="list assignments")
-    show.add_argument("--shopper", help="only this shopper's")
+    show = plan.add_parser("list", help="planned visits whose window has not ended")
+    show.add_argument("--shopper", metavar="EMAIL", help="only this shopper's")
     show.add_argument("--all", action="store_true", help="include those whose window has ended")
     show.set_defaults(run=cmd_assignments_list)
+
+    users = _group(commands, "users", "owners, managers and shoppers")
+    create = users.add_parser("create", help="add a person (the password is asked for, or read from stdin)")
+    create.add_argument("email")
+    create.add_argument("--role", required=True, choices=("owner", "manager", "shopper"))
+    create.add_argument("--region", action="append", default=[], metavar="CODE", help="a manager's region (repeat)")
+    create.add_argument("--name", default="", help="the name shown in the app")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(run=cmd_users_create)
+    users.add_parser("list", help="everyone, with role, regions and state").set_defaults(run=cmd_users_list)
+    password = users.add_parser("set-password", help="set a password (signs the person out everywhere)")
+    password.add_argument("email")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    password.set_defaults(run=cmd_users_set_password)
+    disable = users.add_parser("disable", help="stop a person signing in; their audits stay")
+    disable.add_argument("email")
+    disable.set_defaults(run=cmd_users_disable)
     return parser
 
 
-def _database() -> Database:
-    return Database(settings_module.from_env())
+def _number(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}")
+        return value
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+    return parse
 
 
 def _day(text: str) -> date:
@@ -112,6 +159,32 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+
+
+def _database(migrated: bool = True) -> Database:
+    """The configured database; unless asked otherwise, one whose schema is up to date."""
+    settings = settings_module.from_env()
+    if migrated and settings.is_sqlite and not Path(settings.sqlite_path).exists():
+        raise Refused(f"no database at {settings.sqlite_path} yet: run `audit db upgrade` (or `audit demo`)")
+    db = Database(settings)
+    if migrated:
+        from audit.storage import migrate
+
+        if not migrate.is_current(db):
+            db.dispose()
+            raise Refused("the database schema is not up to date: run `audit db upgrade`")
+    return db
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise Refused("no terminal to ask for the password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise Refused("the two passwords differ")
+    return first
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -133,7 +206,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from audit.storage import migrate
 
-    with _database() as db:
+    with _database(migrated=False) as db:
         migrate.upgrade(db)
         print(f"database at revision {migrate.current(db)}")
     return 0
@@ -146,7 +219,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\r  {done} of about {total} audits", end="", file=sys.stderr, flush=True)
 
-    with _database() as db:
+    with _database(migrated=False) as db:
         migrate.upgrade(db)
         if args.if_empty and demo.has_data(db):
             print("demo: the database holds data already; nothing loaded")
@@ -198,9 +271,11 @@ def cmd_checklists_list(args: argparse.Namespace) -> int:
         versions = checklists.list_versions(db)
     if not versions:
         print("no checklists yet: audit checklists import FILE")
+        return 0
+    print(f"{'CHECKLIST':<24} {'VERSION':<16}  {'STATE':<7}  {'IMPORTED':<25}  {'AUDITS':>6}  TITLE")
     for v in versions:
-        mark = "current" if v.current else "       "
-        print(f"{v.key:<24} {v.version}  {mark}  {v.created_at}  {v.audits:>6} audits  {v.title}")
+        state = "current" if v.current else "old"
+        print(f"{v.key:<24} {v.version}  {state:<7}  {v.created_at:<25}  {v.audits:>6}  {v.title}")
     return 0
 
 
@@ -208,26 +283,77 @@ def cmd_assignments_add(args: argparse.Namespace) -> int:
     from audit.services import assignments
 
     ends_on = args.ends_on or args.starts_on
+    if ends_on < args.starts_on:
+        raise Refused("--to is before --from")
+    if ends_on < date.today():
+        raise Refused(f"the window ended on {ends_on}: plan visits from today on")
     with _database() as db:
-        new_id = assignments.add(db, args.shopper, args.store, args.checklist, args.starts_on, ends_on)
+        new = assignments.add(db, args.shopper, args.store, args.checklist, args.starts_on, ends_on)
     print(
-        f"assignment {new_id}: {args.shopper} visits {args.store.upper()} "
-        f"with {args.checklist}, {args.starts_on} to {ends_on}"
+        f"assignment {new.id}: {new.shopper} visits {new.store} with {new.checklist}, {new.starts_on} to {new.ends_on}"
     )
     return 0
 
 
 def cmd_assignments_list(args: argparse.Namespace) -> int:
-    from audit.services import assignments
+    from audit.services import accounts, assignments
 
     with _database() as db:
+        if args.shopper:
+            accounts.user_id(db, args.shopper)  # an unknown email is an error, not an empty list
         rows = assignments.listing(db, args.shopper, None if args.all else date.today())
     if not rows:
         print("no assignments")
+        return 0
+    print(f"{'ID':>5}  {'WINDOW':<24}  {'STORE':<10} {'NAME':<20} {'CHECKLIST':<18} SHOPPER")
     for a in rows:
-        print(
-            f"{a.id:>5}  {a.starts_on} to {a.ends_on}  {a.store:<10} {a.store_name:<20} {a.checklist:<18} {a.shopper}"
-        )
+        window = f"{a.starts_on} to {a.ends_on}"
+        print(f"{a.id:>5}  {window:<24}  {a.store:<10} {a.store_name:<20} {a.checklist:<18} {a.shopper}")
+    return 0
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from audit.services import accounts
+
+    password = _read_password(args.password_stdin)
+    with _database() as db:
+        accounts.create_user(db, args.email, args.role, args.name, tuple(args.region), password)
+    regions = f" for {', '.join(r.upper() for r in args.region)}" if args.region else ""
+    print(f"user {args.email.strip().lower()} created: {args.role}{regions}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from audit.services import accounts
+
+    with _database() as db:
+        people = accounts.list_users(db)
+    if not people:
+        print("no users yet: audit users create EMAIL --role owner")
+        return 0
+    print(f"{'EMAIL':<32} {'ROLE':<8} {'STATE':<9} {'REGIONS':<12} NAME")
+    for u in people:
+        state = "disabled" if u.disabled else "active" if u.has_password else "no login"
+        print(f"{u.email:<32} {u.role:<8} {state:<9} {','.join(u.regions) or '-':<12} {u.name}")
+    return 0
+
+
+def cmd_users_set_password(args: argparse.Namespace) -> int:
+    from audit.services import accounts
+
+    password = _read_password(args.password_stdin)
+    with _database() as db:
+        accounts.set_password(db, args.email, password)
+    print(f"password set for {args.email.strip().lower()}; their sessions have ended")
+    return 0
+
+
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from audit.services import accounts
+
+    with _database() as db:
+        accounts.disable(db, args.email)
+    print(f"{args.email.strip().lower()} can no longer sign in; their audits stay")
     return 0
 
 

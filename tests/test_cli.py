@@ -6,6 +6,7 @@ import pytest
 
 from audit import cli
 from audit.settings import ROOT
+from audit.storage.db import Database
 
 QUICK = ROOT / "checklists" / "quick-visit.toml"
 
@@ -75,7 +76,10 @@ def test_assignments_add_and_list(capsys, env, org):
         (["owner@example.com", "NTH-001", "customer-service"], "not a shopper"),
         (["shopper@example.com", "NOPE-1", "customer-service"], "no store"),
         (["shopper@example.com", "NTH-001", "nope"], "no checklist"),
-        (["shopper@example.com", "NTH-001", "customer-service", "--from", "2099-02-02", "--to", "2099-02-01"], "ends"),
+        (
+            ["shopper@example.com", "NTH-001", "customer-service", "--from", "2099-02-02", "--to", "2099-02-01"],
+            "before",
+        ),
     ],
 )
 def test_assignments_add_refuses_bad_input_clearly(capsys, env, org, args, message):
@@ -108,3 +112,69 @@ def test_a_bad_setting_is_refused_without_a_traceback(capsys, monkeypatch):
     monkeypatch.setenv("AUDIT_TIMEZONE", "Mars/Olympus")
     code, _, err = run(capsys, "checklists", "list")
     assert code == 2 and "AUDIT_TIMEZONE" in err and "Traceback" not in err
+
+
+def test_users_create_list_set_password_and_disable(capsys, env, org, monkeypatch):
+    import io
+
+    from audit.services import accounts
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-fine-long-phrase\n"))
+    code, out, _ = run(
+        capsys, "users", "create", "West@Example.com", "--role", "manager", "--region", "sth", "--password-stdin"
+    )
+    assert code == 0 and "west@example.com created: manager for STH" in out
+    _, out, _ = run(capsys, "users", "list")
+    assert "west@example.com" in out and "STH" in out and "active" in out
+    with Database(env) as db:
+        token, _ = accounts.sign_in(db, "west@example.com", "a-fine-long-phrase", "cli-test")
+    monkeypatch.setattr("sys.stdin", io.StringIO("another-long-phrase\n"))
+    code, out, _ = run(capsys, "users", "set-password", "west@example.com", "--password-stdin")
+    assert code == 0 and "sessions have ended" in out
+    with Database(env) as db:
+        assert accounts.session_viewer(db, token) is None
+    code, out, _ = run(capsys, "users", "disable", "west@example.com")
+    assert code == 0
+    _, out, _ = run(capsys, "users", "list")
+    assert "disabled" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["x@example.com", "--role", "manager"], "long-enough-phrase\n", "needs at least one region"),
+        (["x@example.com", "--role", "shopper", "--region", "NTH"], "long-enough-phrase\n", "only managers"),
+        (["x@example.com", "--role", "owner"], "short\n", "at least 8"),
+        (["x@example.com", "--role", "owner"], "password123\n", "most common"),
+        (["owner@example.com", "--role", "owner"], "long-enough-phrase\n", "exists already"),
+        (["x@example.com", "--role", "manager", "--region", "ZZZ"], "long-enough-phrase\n", "no region ZZZ"),
+    ],
+)
+def test_users_create_refuses_bad_input_and_creates_nobody(capsys, env, org, monkeypatch, args, stdin, message):
+    import io
+
+    _, before, _ = run(capsys, "users", "list")
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code, _, err = run(capsys, "users", "create", *args, "--password-stdin")
+    assert code == 2 and message in err
+    _, after, _ = run(capsys, "users", "list")
+    assert after == before
+
+
+def test_commands_on_a_database_that_is_not_set_up_say_what_to_do(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUDIT_SQLITE_PATH", str(tmp_path / "none" / "audit.db"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    code, _, err = run(capsys, "checklists", "list")
+    assert code == 2 and "audit db upgrade" in err
+    assert not (tmp_path / "none").exists()  # a read-only command creates nothing
+
+
+def test_a_bad_port_in_the_environment_is_a_message_not_a_traceback(capsys, monkeypatch):
+    monkeypatch.setenv("PORT", "abc")
+    code, _, err = run(capsys, "--help")
+    assert code == 2 and "PORT must be a whole number" in err
+
+
+def test_demo_prints_who_to_sign_in_as(capsys, env):
+    code, out, _ = run(capsys, "demo", "--stores", "3", "--months", "1")
+    assert code == 0 and "owner@example.com" in out and "shopper1@example.com" in out

@@ -36,3 +36,22 @@ def test_a_platform_postgres_url_is_spoken_through_psycopg():
 def test_bad_values_fail_loudly_naming_the_variable(env):
     with pytest.raises(SettingsError, match=next(iter(env))):
         settings_module.from_env(env)
+
+
+@pytest.mark.parametrize("key", ["", "short", "a" * 40])
+def test_production_refuses_to_start_without_a_real_secret_key(key):
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        settings_module.from_env({"AUDIT_ENV": "production", "SECRET_KEY": key})
+
+
+def test_production_with_a_real_key_is_https_by_default():
+    s = settings_module.from_env({"AUDIT_ENV": "production", "SECRET_KEY": "k3y-Wi7h-m4ny-d1ff3r3nt-ch4rs-1234567"})
+    assert s.https and s.secret_key
+
+
+def test_development_keeps_one_generated_key_for_every_worker(tmp_path):
+    from audit.settings import Settings
+
+    a = Settings(sqlite_path=tmp_path / "audit.db").signing_key
+    b = Settings(sqlite_path=tmp_path / "audit.db").signing_key
+    assert a == b and len(a) >= 40

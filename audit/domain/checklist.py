@@ -256,16 +256,17 @@ class _Parser:
             if not isinstance(item_raw, dict):
                 self.fail(f"{where}, item {m}", "must be a table")
                 continue
+            raw_key = item_raw.get("key")
+            if isinstance(raw_key, str) and raw_key:
+                if raw_key in item_keys:
+                    self.fail(
+                        f"{where}, item {raw_key!r}",
+                        f"duplicate item key (already used in section {item_keys[raw_key]!r})",
+                    )
+                item_keys[raw_key] = key
             item = self.item(item_raw, key, f"{where}, item {m}")
-            if item is None:
-                continue
-            if item.key in item_keys:
-                self.fail(
-                    f"{where}, item {item.key!r}",
-                    f"duplicate item key (already used in section {item_keys[item.key]!r})",
-                )
-            item_keys[item.key] = key
-            items.append(item)
+            if item is not None:
+                items.append(item)
         description = raw.get("description", "")
         return Section(
             key=key,
@@ -349,6 +350,9 @@ class _Parser:
         if low not in (0, 1) or isinstance(low, bool):
             self.fail(where, f"scale min must be 0 or 1, not {low!r}")
             low = 1
+        if high is None:
+            self.fail(where, "scale max is missing (a whole number above min, at most 10)")
+            return {"min": float(low), "max": float(low + 1)}
         if not isinstance(high, int) or isinstance(high, bool) or not low < high <= 10:
             self.fail(where, f"scale max must be a whole number above min and at most 10, not {high!r}")
             return {"min": float(low), "max": float(low + 1)}
@@ -372,8 +376,8 @@ class _Parser:
                 continue
             self._unknown(f"{where}, option {o['key']!r}", o, {"key", "label", "points"})
             value = o.get("points")
-            if not _is_number(value) or not 0 <= value <= points:
-                self.fail(where, f"option {o['key']!r} points must be between 0 and the item's {points:g}")
+            if not _is_number(value) or (points > 0 and not 0 <= value <= points):
+                self.fail(where, f"option {o['key']!r}: points must be from 0 to {points:g} (the item's points)")
                 value = 0
             if not ITEM_KEY.match(o["key"]):
                 self.fail(where, f"option key {o['key']!r} must be lowercase letters, digits and underscores")
@@ -415,8 +419,8 @@ class _Parser:
             if upto is not None and not _is_number(upto):
                 self.fail(where, f"band {n}: upto must be a number")
                 upto = None
-            if not _is_number(value) or not 0 <= value <= points:
-                self.fail(where, f"band {n}: points must be between 0 and the item's {points:g}")
+            if not _is_number(value) or (points > 0 and not 0 <= value <= points):
+                self.fail(where, f"band {n}: points must be from 0 to {points:g} (the item's points)")
                 value = 0
             if bands and bands[-1].upto is None:
                 self.fail(where, f"band {n} comes after the catch-all band (one without upto) and can never apply")

@@ -172,6 +172,14 @@ def _region_ids(session: sa.orm.Session, codes: tuple[str, ...]) -> list[int]:
     return list(found.values())
 
 
+def user_id(db: Database, email: str) -> int:
+    with db.session() as session:
+        found = session.scalar(sa.select(models.User.id).where(models.User.email == email.strip().lower()))
+    if found is None:
+        raise NotFound(f"no user {email.strip().lower()!r}")
+    return found
+
+
 def set_password(db: Database, email: str, password: str, actor_id: int | None = None) -> None:
     """Sets a password and signs the person out everywhere (their old sessions end)."""
     email = email.strip().lower()

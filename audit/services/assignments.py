@@ -7,7 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from audit.errors import Invalid, NotFound, Problem
+from audit.errors import Conflict, Invalid, NotFound, Problem
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -23,23 +23,41 @@ class AssignmentInfo:
     ends_on: date
 
 
-def add(db: Database, shopper_email: str, store_code: str, checklist_key: str, starts_on: date, ends_on: date) -> int:
+def add(
+    db: Database, shopper_email: str, store_code: str, checklist_key: str, starts_on: date, ends_on: date
+) -> AssignmentInfo:
+    """Plans a visit; refuses one that repeats a planned visit of the same shopper, store and checklist."""
     if ends_on < starts_on:
         raise Invalid(problems=[Problem("ends_on", "the window ends before it starts")])
+    email, code = shopper_email.strip().lower(), store_code.strip().upper()
     with db.write_session() as session:
-        shopper = session.scalar(sa.select(models.User).where(models.User.email == shopper_email.strip().lower()))
+        shopper = session.scalar(sa.select(models.User).where(models.User.email == email))
         if shopper is None:
-            raise NotFound(f"no user {shopper_email!r}")
+            raise NotFound(f"no user {email!r}")
         if shopper.role != "shopper":
             raise Invalid(problems=[Problem("shopper", f"{shopper.email} is a {shopper.role}, not a shopper")])
-        store_id = session.scalar(sa.select(models.Store.id).where(models.Store.code == store_code.strip().upper()))
-        if store_id is None:
-            raise NotFound(f"no store {store_code!r}")
+        store = session.scalar(sa.select(models.Store).where(models.Store.code == code))
+        if store is None:
+            raise NotFound(f"no store {code!r}")
         if session.get(models.Checklist, checklist_key) is None:
             raise NotFound(f"no checklist {checklist_key!r}")
+        clash = session.scalar(
+            sa.select(models.Assignment).where(
+                models.Assignment.shopper_id == shopper.id,
+                models.Assignment.store_id == store.id,
+                models.Assignment.checklist_key == checklist_key,
+                models.Assignment.cancelled.is_(False),
+                models.Assignment.starts_on <= ends_on,
+                models.Assignment.ends_on >= starts_on,
+            )
+        )
+        if clash is not None:
+            raise Conflict(
+                f"{email} already has this visit planned: assignment {clash.id}, {clash.starts_on} to {clash.ends_on}"
+            )
         assignment = models.Assignment(
             shopper_id=shopper.id,
-            store_id=store_id,
+            store_id=store.id,
             checklist_key=checklist_key,
             starts_on=starts_on,
             ends_on=ends_on,
@@ -48,7 +66,7 @@ def add(db: Database, shopper_email: str, store_code: str, checklist_key: str, s
         session.add(assignment)
         session.flush()
         assert assignment.id is not None
-        return assignment.id
+        return AssignmentInfo(assignment.id, email, code, store.name, checklist_key, starts_on, ends_on)
 
 
 def listing(db: Database, shopper_email: str | None = None, from_day: date | None = None) -> list[AssignmentInfo]:

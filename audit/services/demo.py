@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from audit.domain.checklist import Checklist, Item
-from audit.errors import Conflict
+from audit.errors import Conflict, NotFound
 from audit.services import accounts, assignments, audits, checklists, organisation
 from audit.storage import models
 from audit.storage.db import Database
@@ -77,7 +77,10 @@ def load(
         raise Conflict("the database already holds data; demo data goes into an empty database")
     rng = random.Random(seed)
     today = today or datetime.now(UTC).date()
-    specs = [checklists.import_file(db, p) for p in sorted(db.settings.checklists_dir.glob("*.toml"))]
+    folder = db.settings.checklists_dir
+    specs = [checklists.import_file(db, p) for p in sorted(folder.glob("*.toml"))]
+    if not any(s.key == "customer-service" for s in specs):
+        raise NotFound(f"no customer-service checklist in {folder} (set AUDIT_CHECKLISTS_DIR to the checklists folder)")
     main = checklists.current(db, "customer-service")
     quick = checklists.current(db, "quick-visit") if any(s.key == "quick-visit" for s in specs) else None
     store_codes, profiles = _organisation(db, rng, stores)

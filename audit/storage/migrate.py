@@ -28,3 +28,10 @@ def current(database: Database) -> str | None:
 
     with database.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def is_current(database: Database) -> bool:
+    """Whether the schema is at the newest migration (commands refuse to run otherwise)."""
+    from alembic.script import ScriptDirectory
+
+    return current(database) == ScriptDirectory.from_config(alembic_config(database)).get_current_head()

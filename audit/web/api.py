@@ -68,15 +68,29 @@ def parse_json(model: type[Model], body: bytes) -> Model:
         errors = exc.errors(include_url=False)
         if any(e["type"] == "json_invalid" for e in errors):
             detail = next(e for e in errors if e["type"] == "json_invalid")["msg"]
-            raise Invalid("the body is not valid JSON", problems=[Problem("body", detail)]) from None
-        raise Invalid(problems=[_problem(e) for e in errors]) from None
+            raise Invalid("The body is not valid JSON.", problems=[Problem("body", detail)]) from None
+        raise Invalid(problems=_problems(errors)) from None
 
 
-def _problem(error: Any) -> Problem:
-    loc = [str(part) for part in error["loc"]]
-    # answers.<item key>.value -> name the item key, which is what the phone jumps to
-    field = loc[1] if len(loc) >= 2 and loc[0] == "answers" else ".".join(loc) or "body"
-    return Problem(field, error["msg"])
+def _problems(errors: list[Any]) -> list[Problem]:
+    """Pydantic's errors in the words of this API: one problem per field, named by item key."""
+    found: dict[str, Problem] = {}
+    for error in errors:
+        loc = [str(part) for part in error["loc"]]
+        if len(loc) >= 2 and loc[0] == "answers":
+            # answers.<item key>.value -> name the item key, which is what the phone jumps to
+            field = loc[1]
+            if error["type"] == "extra_forbidden":
+                message = f"unknown field {loc[-1]!r} in the answer (allowed: value, comment)"
+            elif len(loc) >= 3 and loc[2] == "value":
+                message = 'expected "yes", "no", "na", a number, an option key or text'
+            else:
+                message = error["msg"]
+        else:
+            field = ".".join(loc) or "body"
+            message = f"unknown field {field!r}" if error["type"] == "extra_forbidden" else error["msg"]
+        found.setdefault(field, Problem(field, message))
+    return list(found.values())
 
 
 async def post_audit(request: Request) -> Response:

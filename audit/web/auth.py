@@ -93,11 +93,11 @@ def guard(rule: Rule, endpoint: Endpoint) -> Endpoint:
         nonce = cookie.get("n") or secrets.token_urlsafe(16)
         request.state.viewer = viewer
         request.state.csrf_token = sessions.csrf_token(viewer.session_token if viewer else nonce)
+        if viewer is None and not rule.allows(None):
+            raise Unauthorized()  # first: an expired session must hear "sign in again", not "bad token"
         if request.method not in SAFE_METHODS:
             await _check_csrf(request)
         if not rule.allows(viewer):
-            if viewer is None:
-                raise Unauthorized()
             raise Forbidden(f"This page is for {rule.name}.")
         response = await endpoint(request)
         fresh = getattr(request.state, "new_session", None)

@@ -33,7 +33,7 @@ def document(operations: list[Operation], title: str, version: str) -> dict[str,
             "operationId": _operation_id(op),
             "responses": {
                 status: {
-                    "description": model.__doc__.strip().splitlines()[0] if model.__doc__ else status,
+                    "description": DESCRIPTIONS.get(status) or _first_line(model.__doc__) or status,
                     "content": {"application/json": {"schema": refs[(model, "serialization")]}},
                 }
                 for status, model in op.responses.items()
@@ -56,6 +56,23 @@ def document(operations: list[Operation], title: str, version: str) -> dict[str,
         "paths": paths,
         "components": {"schemas": schema.get("$defs", {})},
     }
+
+
+DESCRIPTIONS = {
+    "200": "",
+    "400": "The request is malformed.",
+    "401": "Not signed in, or the session has ended: sign in again (nothing is lost).",
+    "403": "Not allowed for this account, or the CSRF token is missing or wrong.",
+    "404": "Not found (also when it exists but is not yours to see).",
+    "409": "Conflicts with what is stored (e.g. the same audit id with other content).",
+    "413": "The body is larger than the limit.",
+    "422": "Invalid input; `errors` names each field or checklist item key.",
+    "503": "The database is unavailable; retry later.",
+}
+
+
+def _first_line(doc: str | None) -> str:
+    return doc.strip().splitlines()[0] if doc else ""
 
 
 def _operation_id(op: Operation) -> str:

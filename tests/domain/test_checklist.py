@@ -171,3 +171,23 @@ def test_the_complete_example_in_the_docs_is_a_valid_checklist():
     example = docs.split("```toml", 1)[1].split("```", 1)[0]
     spec = checklist.parse(example, source="docs/checklists.md")
     assert {i.type for i in spec.items} == {"yesno", "scale", "choice", "number", "text", "photo"}
+
+
+def test_a_duplicate_key_is_found_even_when_the_item_has_other_mistakes():
+    text = with_item('key = "greeted"\nquestion = "Q"\nguidance = "g"\ntype = "yesnoo"\npoints = 1')
+    problems = problems_of(text)
+    assert any("duplicate item key" in p for p in problems)
+    assert any("unknown type 'yesnoo'" in p for p in problems)
+
+
+def test_a_missing_scale_max_is_named_plainly():
+    problems = problems_of(with_item('key = "s"\nquestion = "Q"\nguidance = "g"\ntype = "scale"\npoints = 2'))
+    assert problems == ["section 'greeting', item 's': scale max is missing (a whole number above min, at most 10)"]
+
+
+def test_bad_item_points_do_not_cascade_into_band_errors():
+    item = (
+        'key = "wait"\nquestion = "Q"\nguidance = "g"\ntype = "number"\npoints = -3\n'
+        "bands = [{ upto = 30, points = 3 }, { points = 0 }]"
+    )
+    assert problems_of(with_item(item)) == ["section 'greeting', item 'wait': points must be a positive number, not -3"]

@@ -1,0 +1,118 @@
+"""Every route of the router, for every kind of person, with own and other-region objects.
+
+A route added without a declared rule, or without a line in EXPECTED, fails here:
+a new page cannot be forgotten.
+"""
+
+import uuid
+
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from audit.web.auth import routes_without_rule
+from tests import actors
+
+PEOPLE = ("anonymous", "owner", "north_manager", "shopper")
+EMAILS = {"owner": "owner@example.com", "north_manager": "north@example.com", "shopper": "shopper@example.com"}
+
+# (method, path) -> expected status for anonymous, owner, north manager, shopper.
+# {own} is an audit in the north by the shopper; {other} an audit in the south by another shopper.
+EXPECTED = {
+    ("GET", "/"): (303, 200, 200, 200),
+    ("GET", "/login"): (200, 303, 303, 303),
+    ("POST", "/login"): (401, 401, 401, 401),
+    ("POST", "/logout"): (303, 303, 303, 303),
+    ("GET", "/account/password"): (303, 200, 200, 200),
+    ("POST", "/account/password"): (303, 422, 422, 422),
+    ("GET", "/admin/security"): (303, 200, 403, 403),
+    ("GET", "/healthz"): (200, 200, 200, 200),
+    ("GET", "/api/openapi.json"): (200, 200, 200, 200),
+    ("GET", "/api/checklists/{key}"): (401, 200, 200, 200),
+    ("POST", "/api/audits"): (401, 201, 403, 201),
+    ("GET", "/api/audits/{own}"): (401, 200, 200, 200),
+    ("GET", "/api/audits/{other}"): (401, 200, 404, 404),
+}
+
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options")
+
+
+@pytest.fixture
+def audits(client_for, org):
+    """One audit in each region, each by the shopper sent there."""
+    own = actors.body(org.main, store="NTH-001")
+    other = actors.body(org.quick, store="STH-001")
+    assert client_for("shopper@example.com").post("/api/audits", json=own).status_code == 201
+    assert client_for("other@example.com").post("/api/audits", json=other).status_code == 201
+    return {"own": own["id"], "other": other["id"]}
+
+
+def people(app, client_for):
+    anonymous = TestClient(app, follow_redirects=False)
+    anonymous.headers["X-CSRF-Token"] = actors.csrf_of(anonymous.get("/login").text)
+    return {"anonymous": anonymous, **{who: client_for(email) for who, email in EMAILS.items()}}
+
+
+def call(client, method, path, org):
+    if method == "GET":
+        return client.get(path)
+    if path == "/api/audits":
+        return client.post(path, json=actors.body(org.main, store="NTH-001", id=str(uuid.uuid4())))
+    return client.post(path, data={"csrf_token": client.headers.get("X-CSRF-Token", "")})
+
+
+def test_every_route_declares_who_may_use_it(app):
+    assert routes_without_rule(app.routes) == []
+
+
+def test_every_route_answers_each_person_as_declared(app, client_for, org, audits):
+    clients = people(app, client_for)
+    declared = {(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods - {"HEAD"}}
+    expected_paths = {(m, p.replace("{own}", "{audit_id}").replace("{other}", "{audit_id}")) for m, p in EXPECTED}
+    assert declared == expected_paths, "a route was added or removed: say in EXPECTED who may use it"
+    for (method, template), statuses in EXPECTED.items():
+        path = template.format(key="customer-service", **audits)
+        # sign-in and sign-out change who is signed in: run them last, on fresh clients
+        if template in ("/login", "/logout") and method == "POST":
+            continue
+        for who, status in zip(PEOPLE, statuses, strict=True):
+            response = call(clients[who], method, path, org)
+            assert response.status_code == status, (method, template, who, response.text[:200])
+            for header in SECURITY_HEADERS:
+                assert header in response.headers, (method, template, header)
+    for method, template in (("POST", "/login"), ("POST", "/logout")):
+        fresh = people(app, client_for)
+        for who, status in zip(PEOPLE, EXPECTED[(method, template)], strict=True):
+            assert call(fresh[who], method, template, org).status_code == status, (template, who)
+
+
+def test_the_csp_allows_no_inline_script_and_no_other_origin(anonymous):
+    for path in ("/login", "/static/css/app.css", "/nowhere", "/api/openapi.json"):
+        csp = anonymous.get(path).headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "http" not in csp
+        assert "frame-ancestors 'none'" in csp
+
+
+def test_a_manager_sees_only_their_regions_on_the_home_page(client_for, org, audits):
+    page = client_for("north@example.com").get("/").text
+    assert "NTH-001" in page and "STH-001" not in page and "South" not in page
+
+
+def test_a_shopper_sees_their_visits_not_league_tables(client_for, org, audits):
+    page = client_for("shopper@example.com").get("/").text
+    assert "My visits" in page and "Leeds" in page
+    assert "Store scores" not in page and "Brighton" not in page
+
+
+def test_a_shopper_may_submit_only_for_stores_they_were_sent_to(client_for, org):
+    response = client_for("shopper@example.com").post("/api/audits", json=actors.body(org.main, store="STH-001"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "store"
+
+
+def test_the_shopper_is_taken_from_the_session_never_from_the_body(client_for, org):
+    body = {**actors.body(org.main), "shopper_id": org.other_shopper}
+    shopper = client_for("shopper@example.com")
+    assert shopper.post("/api/audits", json=body).status_code == 422  # no such field
+    del body["shopper_id"]
+    assert shopper.post("/api/audits", json=body).json()["shopper_id"] == org.shopper
