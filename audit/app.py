@@ -114,9 +114,12 @@ async def app_error(request: Request, exc: Exception) -> Response:
     return _error(request, exc.status, exc.message, [p.as_dict() for p in exc.problems])
 
 
+FRIENDLY = {404: "There is nothing at this address.", 405: "This address does not take that kind of request."}
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _error(request, exc.status_code, exc.detail, [])
+    return _error(request, exc.status_code, FRIENDLY.get(exc.status_code, exc.detail), [])
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:

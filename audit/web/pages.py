@@ -38,6 +38,6 @@ async def shopper_home(request: Request) -> Response:
     today = datetime.now(zone).date()
     db = request.app.state.db
     visits = await run_in_threadpool(assignments.listing, db, viewer.email, today - timedelta(days=14))
-    done = await run_in_threadpool(audits.for_shopper, db, viewer.id)
+    done = await run_in_threadpool(audits.for_shopper, db, viewer.id, 20)
     context = {"visits": visits, "done": done, "today": today, "zone": zone}
     return request.app.state.templates.TemplateResponse(request, "shopper_home.html", context)
