@@ -2,7 +2,8 @@
 
 Both are served the same way (uvicorn, same worker count, loopback) and loaded by
 wrk with the same number of concurrent connections. Every request to the app is a
-new audit (a new UUID) of the default checklist, fully answered, so each is
+new audit (a new UUID) of the default checklist, fully answered, sent by a
+signed-in shopper (session cookie and CSRF header), so each is authenticated,
 checked, scored and durably committed (SQLite, synchronous=FULL) before its 201.
 
     .venv/bin/python bench/submit.py [--clients 20] [--seconds 15] [--workers 1] [--database-url URL]
@@ -56,10 +57,10 @@ def serve(target: list[str], port: int, workers: int, env: dict[str, str]) -> su
     raise SystemExit(f"server on {port} did not start")
 
 
-def load(port: int, body_file: Path, clients: int, seconds: int) -> dict[str, float]:
+def load(port: int, body_file: Path, clients: int, seconds: int, cookie: str, csrf: str) -> dict[str, float]:
     token = uuid.uuid4().hex[:8]
     command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "submit.lua")]
-    command += [f"http://127.0.0.1:{port}", "--", token, str(body_file)]
+    command += [f"http://127.0.0.1:{port}", "--", token, str(body_file), cookie, csrf]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
     requests, duration_us, p50_us, p99_us, bad = map(int, line.split()[1:])
@@ -70,6 +71,14 @@ def load(port: int, body_file: Path, clients: int, seconds: int) -> dict[str, fl
         "non_2xx": bad,
         "requests": requests,
     }
+
+
+def sign_in(port: int) -> tuple[str, str]:
+    """A shopper's session cookie and CSRF token, as the phone would hold them."""
+    with httpx2.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        actors.sign_in(client, "shopper@example.com")
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        return cookie, client.headers["X-CSRF-Token"]
 
 
 def main() -> None:
@@ -96,13 +105,15 @@ def main() -> None:
         port = free_port()
         process = serve(target, port, args.workers, env)
         try:
+            cookie, csrf = sign_in(port) if name == "app" else ("", "")
             check = httpx2.post(
                 f"http://127.0.0.1:{port}/api/audits",
                 content=body_file.read_text().replace("__ID__", str(uuid.uuid4())),
+                headers={"Cookie": cookie, "X-CSRF-Token": csrf},
             )
             assert check.status_code == 201, check.text
-            load(port, body_file, args.clients, 3)  # warm up
-            results[name] = load(port, body_file, args.clients, args.seconds)
+            load(port, body_file, args.clients, 3, cookie, csrf)  # warm up
+            results[name] = load(port, body_file, args.clients, args.seconds, cookie, csrf)
         finally:
             os.killpg(process.pid, 15)
             process.wait()

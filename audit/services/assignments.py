@@ -94,18 +94,20 @@ def listing(db: Database, shopper_email: str | None = None, from_day: date | Non
         return [AssignmentInfo(*row) for row in session.execute(query).all()]
 
 
+_MAY_VISIT = (
+    sa.select(models.Assignment.id)
+    .join(models.Store, models.Store.id == models.Assignment.store_id)
+    .where(
+        models.Assignment.shopper_id == sa.bindparam("shopper_id"),
+        models.Store.code == sa.bindparam("store_code"),
+        models.Assignment.cancelled.is_(False),
+    )
+    .limit(1)
+)
+
+
 def may_visit(db: Database, shopper_id: int, store_code: str) -> bool:
     """A shopper submits audits only for stores they were sent to (any planned visit,
     whatever its dates: an audit made offline may arrive after its window)."""
-    query = (
-        sa.select(models.Assignment.id)
-        .join(models.Store, models.Store.id == models.Assignment.store_id)
-        .where(
-            models.Assignment.shopper_id == shopper_id,
-            models.Store.code == store_code,
-            models.Assignment.cancelled.is_(False),
-        )
-        .limit(1)
-    )
-    with db.session() as session:
-        return session.scalar(query) is not None
+    with db.engine.connect() as connection:
+        return connection.execute(_MAY_VISIT, {"shopper_id": shopper_id, "store_code": store_code}).first() is not None

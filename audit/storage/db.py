@@ -129,7 +129,13 @@ def _json(value: Any) -> str:
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
     engine = sa.create_engine(
-        url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}, json_serializer=_json
+        url,
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+        json_serializer=_json,
+        # As many pooled connections as the server's thread pool has threads: a connection
+        # opened and closed per request would pay for its PRAGMAs every time.
+        pool_size=40,
+        max_overflow=10,
     )
 
     @event.listens_for(engine, "connect")
