@@ -19,11 +19,11 @@ from starlette.templating import Jinja2Templates
 
 from audit import settings as settings_module
 from audit.errors import AppError
-from audit.services.access import OWNER, PUBLIC, SIGNED_IN, SUBMITTERS
+from audit.services.access import OWNER, PUBLIC, SIGNED_IN, STAFF, SUBMITTERS
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, openapi, pages
+from audit.web import account, api, dashboards, openapi, pages
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,10 @@ def routes() -> list[Route | Mount]:
         Route("/account/password", guard(SIGNED_IN, account.password_form), methods=["GET"]),
         Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
+        Route("/regions/{code}", guard(STAFF, dashboards.region), methods=["GET"]),
+        Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
+        Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
+        Route("/audits/{audit_id}/restore", guard(STAFF, dashboards.restore), methods=["POST"]),
         Route("/healthz", guard(PUBLIC, api.healthz), methods=["GET"]),
         Route("/api/openapi.json", guard(PUBLIC, openapi_json), methods=["GET"]),
         Route("/api/checklists/{key}", guard(SIGNED_IN, api.get_checklist), methods=["GET"]),

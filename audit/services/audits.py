@@ -97,6 +97,8 @@ class AuditOut(BaseModel):
     critical_failures: list[str]
     excluded: bool
     excluded_reason: str
+    excluded_by: str | None = Field(default=None, description="email of who excluded it")
+    excluded_at: datetime | None = None
     sections: list[SectionOut]
     answers: dict[str, AnswerOut]
 
@@ -309,6 +311,8 @@ def _out(
         "critical_failures": [r["item_key"] for r in answers if r["item_key"] in critical and r["failed"]],
         "excluded": bool(a["excluded"]),
         "excluded_reason": a["excluded_reason"],
+        "excluded_by": a.get("excluded_by"),
+        "excluded_at": a["excluded_at"],
         "sections": [
             {
                 "key": s["section_key"],
@@ -377,12 +381,13 @@ def get(db: Database, audit_id: str, viewer: Viewer | None = None) -> dict[str, 
             raise NotFound(f"no audit {audit_id}")
         sections = session.scalars(sa.select(models.AuditSection).where(models.AuditSection.audit_id == audit_id)).all()
         answers = session.scalars(sa.select(models.Answer).where(models.Answer.audit_id == audit_id)).all()
+        excluded_by = session.get(models.User, audit.excluded_by_id) if audit.excluded_by_id else None
     spec = checklists.version(db, audit.checklist_version_id)
     assert spec is not None and store is not None
     order = {item.key: n for n, item in enumerate(spec.items)}
     section_order = {s.key: n for n, s in enumerate(spec.sections)}
     return _out(
-        audit.model_dump(),
+        {**audit.model_dump(), "excluded_by": excluded_by.email if excluded_by else None},
         store=store.code,
         spec=spec,
         sections=sorted((s.model_dump() for s in sections), key=lambda s: section_order.get(s["section_key"], 0)),
@@ -395,3 +400,30 @@ def raise_for(outcome: Outcome) -> None:
         raise Invalid(problems=outcome.problems)
     if outcome.status == "conflict":
         raise Conflict(outcome.problems[0].message, problems=outcome.problems)
+
+
+MAX_REASON = 1000
+
+
+def set_excluded(db: Database, viewer: Viewer, audit_id: str, excluded: bool, reason: str) -> None:
+    """Takes an audit out of every total (or puts it back), saying who and why.
+
+    Only owners and the managers of its region may; for anyone else it does not exist.
+    """
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise Invalid(problems=[Problem("reason", "say why, in a few words")])
+    if len(reason) > MAX_REASON:
+        raise Invalid(problems=[Problem("reason", f"keep the reason under {MAX_REASON} characters")])
+    with db.write_session() as session:
+        audit = session.get(models.Audit, audit_id)
+        store = session.get(models.Store, audit.store_id) if audit is not None else None
+        if audit is None or store is None or viewer.role == "shopper" or not viewer.sees_region(store.region_id):
+            raise NotFound(f"no audit {audit_id}")
+        if audit.excluded == excluded:
+            state = "excluded" if excluded else "counted"
+            raise Conflict(f"the audit is already {state}", problems=[Problem("excluded", f"already {state}")])
+        audit.excluded = excluded
+        audit.excluded_reason = reason if excluded else f"Restored: {reason}"
+        audit.excluded_by_id = viewer.id
+        audit.excluded_at = models.now()

@@ -26,6 +26,12 @@ EXPECTED = {
     ("GET", "/account/password"): (303, 200, 200, 200),
     ("POST", "/account/password"): (303, 422, 422, 422),
     ("GET", "/admin/security"): (303, 200, 403, 403),
+    ("GET", "/regions/NTH"): (303, 200, 200, 403),
+    ("GET", "/regions/STH"): (303, 200, 404, 403),
+    ("GET", "/audits/{own}"): (303, 200, 200, 200),
+    ("GET", "/audits/{other}"): (303, 200, 404, 404),
+    ("POST", "/audits/{own}/exclude"): (303, 303, 303, 403),
+    ("POST", "/audits/{other}/restore"): (303, 303, 404, 403),
     ("GET", "/healthz"): (200, 200, 200, 200),
     ("GET", "/api/openapi.json"): (200, 200, 200, 200),
     ("GET", "/api/checklists/{key}"): (401, 200, 200, 200),
@@ -58,7 +64,7 @@ def call(client, method, path, org):
         return client.get(path)
     if path == "/api/audits":
         return client.post(path, json=actors.body(org.main, store="NTH-001", id=str(uuid.uuid4())))
-    return client.post(path, data={"csrf_token": client.headers.get("X-CSRF-Token", "")})
+    return client.post(path, data={"csrf_token": client.headers.get("X-CSRF-Token", ""), "reason": "test reason"})
 
 
 def test_every_route_declares_who_may_use_it(app):
@@ -68,7 +74,16 @@ def test_every_route_declares_who_may_use_it(app):
 def test_every_route_answers_each_person_as_declared(app, client_for, org, audits):
     clients = people(app, client_for)
     declared = {(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods - {"HEAD"}}
-    expected_paths = {(m, p.replace("{own}", "{audit_id}").replace("{other}", "{audit_id}")) for m, p in EXPECTED}
+    expected_paths = {
+        (
+            m,
+            p.replace("{own}", "{audit_id}")
+            .replace("{other}", "{audit_id}")
+            .replace("NTH", "{code}")
+            .replace("STH", "{code}"),
+        )
+        for m, p in EXPECTED
+    }
     assert declared == expected_paths, "a route was added or removed: say in EXPECTED who may use it"
     for (method, template), statuses in EXPECTED.items():
         path = template.format(key="customer-service", **audits)

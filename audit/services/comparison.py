@@ -1,0 +1,163 @@
+"""Branch comparison: every store of a region side by side for a period.
+
+All figures come from GROUP BY queries over the scores stored at submission:
+per store (mean of its audits, count), per store and section, for the period and
+for the period before it. Excluded audits count nowhere; a store without audits
+in the period has no score (and no rank), never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from audit.domain.periods import Period
+from audit.domain.scoring import Aggregate, region_score
+from audit.errors import NotFound
+from audit.services import checklists
+from audit.services.access import Viewer
+from audit.storage import models
+from audit.storage.db import Database
+
+BANDS = ((85.0, "good", "✓ Good"), (70.0, "fair", "~ Fair"), (0.0, "poor", "✗ Poor"))
+
+
+def band(score: float | None) -> tuple[str, str]:
+    """A score's band as (css class, words with an icon), so colour is never the only cue."""
+    if score is None:
+        return "none", "no audits"
+    return next((css, words) for low, css, words in BANDS if score >= low)
+
+
+@dataclass(frozen=True)
+class BranchRow:
+    code: str
+    name: str
+    score: Aggregate | None
+    previous: Aggregate | None
+    sections: dict[str, float | None]
+    rank: int | None = None
+
+    @property
+    def change(self) -> float | None:
+        if self.score is None or self.previous is None:
+            return None
+        return round(self.score.score - self.previous.score, 1)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    region: str
+    region_name: str
+    period: Period
+    checklist: str
+    checklist_title: str
+    sections: list[tuple[str, str]]
+    rows: list[BranchRow]
+    score: Aggregate | None
+    previous: Aggregate | None
+    checklists: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _audits_in(start: datetime, end: datetime, checklist: str) -> sa.Select:
+    return (
+        sa.select(models.Audit.id, models.Audit.store_id, models.Audit.score)
+        .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
+        .where(
+            models.Audit.finished_at >= start,
+            models.Audit.finished_at < end,
+            models.Audit.excluded.is_(False),
+            models.ChecklistVersion.checklist_key == checklist,
+        )
+    )
+
+
+def _store_scores(session: sa.orm.Session, region_id: int, start: datetime, end: datetime, checklist: str) -> dict:
+    audits = _audits_in(start, end, checklist).where(models.Audit.score.is_not(None)).subquery()
+    query = (
+        sa.select(audits.c.store_id, sa.func.avg(audits.c.score), sa.func.count())
+        .join(models.Store, models.Store.id == audits.c.store_id)
+        .where(models.Store.region_id == region_id)
+        .group_by(audits.c.store_id)
+    )
+    return {store_id: Aggregate(float(mean), int(n)) for store_id, mean, n in session.execute(query).all()}
+
+
+def _section_scores(session: sa.orm.Session, region_id: int, start: datetime, end: datetime, checklist: str) -> dict:
+    audits = _audits_in(start, end, checklist).subquery()
+    query = (
+        sa.select(audits.c.store_id, models.AuditSection.section_key, sa.func.avg(models.AuditSection.score))
+        .join(models.AuditSection, models.AuditSection.audit_id == audits.c.id)
+        .join(models.Store, models.Store.id == audits.c.store_id)
+        .where(models.Store.region_id == region_id, models.AuditSection.score.is_not(None))
+        .group_by(audits.c.store_id, models.AuditSection.section_key)
+    )
+    result: dict[int, dict[str, float]] = {}
+    for store_id, section, mean in session.execute(query).all():
+        result.setdefault(store_id, {})[section] = round(float(mean), 1)
+    return result
+
+
+def branch_comparison(
+    db: Database, viewer: Viewer, region_code: str, period: Period, checklist: str = "customer-service"
+) -> Comparison:
+    spec = checklists.current(db, checklist)
+    with db.session() as session:
+        region = session.scalar(sa.select(models.Region).where(models.Region.code == region_code.upper()))
+        if region is None or region.id is None or not viewer.sees_region(region.id):
+            raise NotFound(f"no region {region_code!r}")
+        stores = session.execute(
+            sa.select(models.Store.id, models.Store.code, models.Store.name)
+            .where(models.Store.region_id == region.id, models.Store.archived.is_(False))
+            .order_by(models.Store.code)
+        ).all()
+        now = _store_scores(session, region.id, period.start, period.end, checklist)
+        before = period.previous()
+        then = _store_scores(session, region.id, before.start, before.end, checklist)
+        sections = _section_scores(session, region.id, period.start, period.end, checklist)
+        available = [
+            (c.key, c.title) for c in session.scalars(sa.select(models.Checklist).order_by(models.Checklist.key))
+        ]
+    rows = [
+        BranchRow(code, name, now.get(store_id), then.get(store_id), sections.get(store_id, {}))
+        for store_id, code, name in stores
+    ]
+    ranked = sorted((r for r in rows if r.score is not None), key=lambda r: -r.score.mean)  # type: ignore[union-attr]
+    ranks = {r.code: n for n, r in enumerate(ranked, start=1)}
+    rows = [BranchRow(r.code, r.name, r.score, r.previous, r.sections, ranks.get(r.code)) for r in rows]
+    return Comparison(
+        region=region.code,
+        region_name=region.name,
+        period=period,
+        checklist=checklist,
+        checklist_title=spec.title,
+        sections=[(s.key, s.title) for s in spec.sections],
+        rows=rows,
+        score=region_score(r.score for r in rows),
+        previous=region_score(r.previous for r in rows),
+        checklists=available,
+    )
+
+
+SORTS = {"rank", "code", "name", "score", "audits", "change"}
+
+
+def sorted_rows(rows: list[BranchRow], key: str, descending: bool) -> list[BranchRow]:
+    """Sorted by a column; stores without a value always come last, whatever the direction."""
+    if key.startswith("section:"):
+        section = key.split(":", 1)[1]
+        value = lambda r: r.sections.get(section)  # noqa: E731
+    else:
+        value = {
+            "rank": lambda r: r.rank,
+            "code": lambda r: r.code,
+            "name": lambda r: r.name.lower(),
+            "score": lambda r: r.score.mean if r.score else None,
+            "audits": lambda r: r.score.count if r.score else None,
+            "change": lambda r: r.change,
+        }.get(key, lambda r: r.rank)
+    present = [r for r in rows if value(r) is not None]
+    missing = [r for r in rows if value(r) is None]
+    return sorted(present, key=value, reverse=descending) + missing

@@ -1,0 +1,96 @@
+"""Managers' pages: the branch comparison of a region and the page of one audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from audit.domain import periods
+from audit.errors import Conflict, Invalid, Problem
+from audit.services import audits, checklists, comparison
+from audit.web.auth import viewer_of
+
+
+def _period(request: Request) -> periods.Period:
+    settings = request.app.state.settings
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    q = request.query_params
+    try:
+        return periods.resolve(today, settings.timezone, q.get("period", ""), q.get("from", ""), q.get("to", ""))
+    except periods.PeriodError as exc:
+        raise Invalid(str(exc), problems=[Problem("period", str(exc))]) from None
+
+
+async def region(request: Request) -> Response:
+    viewer = viewer_of(request)
+    period = _period(request)
+    checklist = request.query_params.get("checklist", "customer-service")
+    result = await run_in_threadpool(
+        comparison.branch_comparison, request.app.state.db, viewer, request.path_params["code"], period, checklist
+    )
+    sort = request.query_params.get("sort", "rank")
+    descending = request.query_params.get("dir", "asc" if sort in ("rank", "code", "name") else "desc") == "desc"
+    rows = comparison.sorted_rows(result.rows, sort, descending)
+    keep = {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v}
+
+    def sort_link(column: str) -> str:
+        flip = "asc" if (column == sort and descending) else "desc"
+        if column != sort:
+            flip = "asc" if column in ("rank", "code", "name") else "desc"
+        return "?" + urlencode({**keep, "sort": column, "dir": flip})
+
+    context = {
+        "c": result,
+        "rows": rows,
+        "sort": sort,
+        "descending": descending,
+        "sort_link": sort_link,
+        "band": comparison.band,
+        "presets": periods.PRESETS,
+        "keep": keep,
+    }
+    return request.app.state.templates.TemplateResponse(request, "region.html", context)
+
+
+async def audit_page(request: Request) -> Response:
+    viewer = viewer_of(request)
+    db = request.app.state.db
+    audit = await run_in_threadpool(audits.get, db, request.path_params["audit_id"], viewer)
+    spec = await run_in_threadpool(checklists.version, db, audit["checklist_version"])
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    context = {
+        "a": audit,
+        "spec": spec,
+        "zone": zone,
+        "band": comparison.band,
+        "sections": {s["key"]: s for s in audit["sections"]},
+        "staff": viewer.role != "shopper",
+        "error": request.query_params.get("error", ""),
+    }
+    return request.app.state.templates.TemplateResponse(request, "audit.html", context)
+
+
+async def _set_excluded(request: Request, excluded: bool) -> Response:
+    viewer = viewer_of(request)
+    audit_id = request.path_params["audit_id"]
+    form = await request.form()
+    try:
+        await run_in_threadpool(
+            audits.set_excluded, request.app.state.db, viewer, audit_id, excluded, str(form.get("reason", ""))
+        )
+    except (Invalid, Conflict) as exc:  # back to the page, which says what went wrong
+        return RedirectResponse(f"/audits/{audit_id}?" + urlencode({"error": exc.problems[0].message}), 303)
+    return RedirectResponse(f"/audits/{audit_id}", status_code=303)
+
+
+async def exclude(request: Request) -> Response:
+    return await _set_excluded(request, True)
+
+
+async def restore(request: Request) -> Response:
+    return await _set_excluded(request, False)

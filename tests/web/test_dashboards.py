@@ -1,0 +1,54 @@
+import re
+
+from tests import actors
+
+
+def submit(client, org, store="NTH-001", **answers):
+    body = actors.body(org.main, store=store, answers=actors.answers_for(org.main, **answers))
+    response = client.post("/api/audits", json=body)
+    assert response.status_code == 201, response.text
+    return body["id"]
+
+
+def test_the_region_page_compares_branches_and_says_no_audits(client_for, org):
+    shopper = client_for("shopper@example.com")
+    submit(shopper, org)
+    submit(shopper, org, store="NTH-002", warm_greeting="no", offered_help="no", no_interruption="no")
+    page = client_for("north@example.com").get("/regions/NTH?from=2026-10-01&to=2026-11-30&sort=score&dir=desc").text
+    assert "North" in page and "Leeds" in page and "York" in page
+    assert page.index("Leeds") < page.index("York")  # best first
+    assert "✓ Good" in page and '<svg class="bar"' in page
+    assert re.search(r"01 Oct 2026 to 30 Nov 2026", page)
+    empty = client_for("north@example.com").get("/regions/NTH?from=2025-01-01&to=2025-01-31").text
+    assert empty.count("no audits") >= 2
+
+
+def test_a_bad_period_is_a_clear_error_not_a_crash(client_for):
+    response = client_for("owner@example.com").get("/regions/NTH?from=2026-11-30&to=2026-11-01")
+    assert response.status_code == 422 and "ends before it starts" in response.text
+
+
+def test_the_audit_page_shows_every_answer_points_and_the_critical_failure(client_for, org):
+    audit_id = submit(client_for("shopper@example.com"), org, respectful_throughout="no", wait_seconds=45)
+    page = client_for("north@example.com").get(f"/audits/{audit_id}").text
+    assert "Critical item failed" in page and "0.0&nbsp;%" in page
+    assert "1.5 / 3" in page  # the wait of 45 s earned half its points
+    assert "Exclude it from totals" in page
+
+
+def test_excluding_from_the_page_shows_who_and_why(client_for, org):
+    audit_id = submit(client_for("shopper@example.com"), org)
+    manager = client_for("north@example.com")
+    form = {"csrf_token": manager.headers["X-CSRF-Token"], "reason": "visited on a closing day"}
+    assert manager.post(f"/audits/{audit_id}/exclude", data=form).status_code == 303
+    page = manager.get(f"/audits/{audit_id}").text
+    assert "Excluded from every total" in page and "north@example.com" in page and "visited on a closing day" in page
+    short = manager.post(f"/audits/{audit_id}/restore", data={**form, "reason": "x"})
+    assert "error=" in short.headers["location"]
+
+
+def test_a_shopper_sees_their_own_audit_without_the_exclude_form(client_for, org):
+    shopper = client_for("shopper@example.com")
+    audit_id = submit(shopper, org)
+    page = shopper.get(f"/audits/{audit_id}").text
+    assert "Exclude" not in page and "100.0&nbsp;%" in page
