@@ -41,6 +41,7 @@ def routes() -> list[Route | Mount]:
         Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
         Route("/regions/{code}", guard(STAFF, dashboards.region), methods=["GET"]),
+        Route("/stores/{code}", guard(STAFF, dashboards.store), methods=["GET"]),
         Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
         Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
         Route("/audits/{audit_id}/restore", guard(STAFF, dashboards.restore), methods=["POST"]),

@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import audits, checklists, comparison
+from audit.services import audits, checklists, comparison, stores
 from audit.web.auth import viewer_of
 
 
@@ -94,3 +95,31 @@ async def exclude(request: Request) -> Response:
 
 async def restore(request: Request) -> Response:
     return await _set_excluded(request, False)
+
+
+async def store(request: Request) -> Response:
+    viewer = viewer_of(request)
+    period = _period(request)
+    checklist = request.query_params.get("checklist", "customer-service")
+    result = await run_in_threadpool(
+        stores.report, request.app.state.db, viewer, request.path_params["code"], period, checklist
+    )
+    zone = ZoneInfo(period.zone)
+    by_audit = [
+        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if not a.excluded
+    ]
+    by_month = [charts.Point(label, agg.score if agg else None) for label, agg in result.months]
+    context = {
+        "r": result,
+        "zone": zone,
+        "band": comparison.band,
+        "presets": periods.PRESETS,
+        "keep": {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v},
+        "audit_chart": charts.line_chart(
+            by_audit, f"{result.name}: score of each audit", "Each dot is one audit, in date order.", "by-audit"
+        ),
+        "month_chart": charts.line_chart(
+            by_month, f"{result.name}: score by month", "Mean score of the audits of each month.", "by-month"
+        ),
+    }
+    return request.app.state.templates.TemplateResponse(request, "store.html", context)

@@ -52,3 +52,16 @@ def test_a_shopper_sees_their_own_audit_without_the_exclude_form(client_for, org
     audit_id = submit(shopper, org)
     page = shopper.get(f"/audits/{audit_id}").text
     assert "Exclude" not in page and "100.0&nbsp;%" in page
+
+
+def test_the_store_page_has_trend_charts_sections_and_behaviours_in_words(client_for, org):
+    shopper = client_for("shopper@example.com")
+    submit(shopper, org)
+    submit(shopper, org, used_customer_name="no")
+    page = client_for("north@example.com").get("/stores/NTH-001?from=2026-10-01&to=2026-11-30").text
+    assert "Leeds" in page and "2 audits" in page
+    assert "missed in 1 of 2 visits" in page
+    assert page.index("missed in 1 of 2") < page.index("missed in 0 of 2")  # most often missed first
+    assert '<svg class="chart"' in page and '<title id="by-audit-t">Leeds: score of each audit</title>' in page
+    assert "2026-11" in page and "Arrival and greeting" in page
+    assert client_for("south@example.com").get("/stores/NTH-001").status_code == 404
