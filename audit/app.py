@@ -23,7 +23,7 @@ from audit.services.access import OWNER, PUBLIC, SIGNED_IN, STAFF, SUBMITTERS
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, dashboards, openapi, pages
+from audit.web import account, api, dashboards, exports, openapi, pages
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ def routes() -> list[Route | Mount]:
         Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
         Route("/regions/{code}", guard(STAFF, dashboards.region), methods=["GET"]),
+        Route("/regions/{code}/comparison.csv", guard(STAFF, exports.comparison_csv), methods=["GET"]),
+        Route("/regions/{code}/audits.csv", guard(STAFF, exports.audits_csv), methods=["GET"]),
+        Route("/regions/{code}/answers.csv", guard(STAFF, exports.answers_csv), methods=["GET"]),
         Route("/stores/{code}", guard(STAFF, dashboards.store), methods=["GET"]),
         Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
         Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
@@ -50,12 +53,28 @@ def routes() -> list[Route | Mount]:
         Route("/api/checklists/{key}", guard(SIGNED_IN, api.get_checklist), methods=["GET"]),
         Route("/api/audits", guard(SUBMITTERS, api.post_audit), methods=["POST"]),
         Route("/api/audits/{audit_id}", guard(SIGNED_IN, api.get_audit), methods=["GET"]),
+        Route("/api/regions/{code}/comparison", guard(STAFF, exports.comparison_json), methods=["GET"]),
+        Route("/api/stores/{code}/scores", guard(STAFF, exports.store_scores_json), methods=["GET"]),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
 
 
 async def openapi_json(request: Request) -> Response:
-    return api.json_response(openapi.document(api.OPERATIONS, "audit", VERSION))
+    return api.json_response(openapi.document(api.OPERATIONS + exports_operations(), "audit", VERSION))
+
+
+def exports_operations() -> list[openapi.Operation]:
+    errors = {"401": api.ErrorOut, "404": api.ErrorOut, "422": api.ErrorOut}
+    return [
+        openapi.Operation(
+            "GET", "/api/regions/{code}/comparison", "Branch comparison of a region", None,
+            {"200": exports.ComparisonOut, **errors},
+        ),
+        openapi.Operation(
+            "GET", "/api/stores/{code}/scores", "A store's scores for a period", None,
+            {"200": exports.StoreScoresOut, **errors},
+        ),
+    ]  # fmt: skip
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -12,7 +12,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 44, 36, 16, 40
 
 
 @dataclass(frozen=True)

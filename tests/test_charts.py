@@ -16,4 +16,4 @@ def test_chart_text_is_escaped():
 def test_values_are_clamped_and_an_empty_chart_says_so():
     assert "No audits" in str(line_chart([Point("a", None)], "t", "d"))
     svg = str(line_chart([Point("a", 150.0), Point("b", -5.0)], "t", "d"))
-    assert 'cy="16.0"' in svg and 'cy="200.0"' in svg
+    assert 'cy="16.0"' in svg and 'cy="200.0"' in svg  # top and bottom of the plot

@@ -29,6 +29,11 @@ EXPECTED = {
     ("GET", "/admin/security"): (303, 200, 403, 403),
     ("GET", "/regions/NTH"): (303, 200, 200, 403),
     ("GET", "/regions/STH"): (303, 200, 404, 403),
+    ("GET", "/regions/NTH/comparison.csv"): (303, 200, 200, 403),
+    ("GET", "/regions/STH/audits.csv"): (303, 200, 404, 403),
+    ("GET", "/regions/NTH/answers.csv"): (303, 200, 200, 403),
+    ("GET", "/api/regions/STH/comparison"): (401, 200, 404, 403),
+    ("GET", "/api/stores/NTH-001/scores"): (401, 200, 200, 403),
     ("GET", "/stores/NTH-001"): (303, 200, 200, 403),
     ("GET", "/stores/STH-001"): (303, 200, 404, 403),
     ("GET", "/audits/{own}"): (303, 200, 200, 200),
@@ -78,7 +83,7 @@ def test_every_route_answers_each_person_as_declared(app, client_for, org, audit
     clients = people(app, client_for)
     declared = {(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods - {"HEAD"}}
     expected_paths = {(m, re.sub(r"\{own\}|\{other\}", "{audit_id}", p)) for m, p in EXPECTED}
-    expected_paths = {(m, re.sub(r"/(regions|stores)/[A-Z0-9-]+", r"/\1/{code}", p)) for m, p in expected_paths}
+    expected_paths = {(m, re.sub(r"/(regions|stores)/[A-Z]{3}(-\d+)?", r"/\1/{code}", p)) for m, p in expected_paths}
     assert declared == expected_paths, "a route was added or removed: say in EXPECTED who may use it"
     for (method, template), statuses in EXPECTED.items():
         path = template.format(key="customer-service", **audits)
