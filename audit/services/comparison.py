@@ -161,3 +161,100 @@ def sorted_rows(rows: list[BranchRow], key: str, descending: bool) -> list[Branc
     present = [r for r in rows if value(r) is not None]
     missing = [r for r in rows if value(r) is None]
     return sorted(present, key=value, reverse=descending) + missing
+
+
+@dataclass(frozen=True)
+class Weak:
+    key: str
+    question: str
+    rate: float
+    missed: int
+    seen: int
+    previous_rate: float | None
+
+    @property
+    def trend(self) -> float | None:
+        return None if self.previous_rate is None else round(self.rate - self.previous_rate, 1)
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    region: str
+    region_name: str
+    period: Period
+    checklist: str
+    stores: list[tuple[str, str]]
+    items: list[tuple[str, str, str]]  # key, question, section title
+    cells: dict[tuple[str, str], tuple[int, int]]  # (item, store code) -> (missed, seen)
+    weakest: list[Weak]
+
+    def rate(self, item: str, store: str) -> float | None:
+        missed, seen = self.cells.get((item, store), (0, 0))
+        return round(100.0 * missed / seen, 1) if seen else None
+
+
+def _failures(session: sa.orm.Session, region_id: int, start: datetime, end: datetime, checklist: str) -> sa.Select:
+    audits = _audits_in(start, end, checklist).subquery()
+    return (
+        sa.select(
+            models.Answer.item_key,
+            models.Store.code,
+            sa.func.sum(sa.case((models.Answer.failed, 1), else_=0)),
+            sa.func.count(),
+        )
+        .join(audits, audits.c.id == models.Answer.audit_id)
+        .join(models.Store, models.Store.id == audits.c.store_id)
+        .where(models.Store.region_id == region_id, models.Answer.possible > 0, models.Answer.na.is_(False))
+        .group_by(models.Answer.item_key, models.Store.code)
+    )
+
+
+def heatmap(
+    db: Database, viewer: Viewer, region_code: str, period: Period, checklist: str = "customer-service"
+) -> Heatmap:
+    """Failure rate of every scored behaviour in every store, and the region's five weakest."""
+    spec = checklists.current(db, checklist)
+    with db.session() as session:
+        region = session.scalar(sa.select(models.Region).where(models.Region.code == region_code.upper()))
+        if region is None or region.id is None or not viewer.sees_region(region.id):
+            raise NotFound(f"no region {region_code!r}")
+        stores = session.execute(
+            sa.select(models.Store.code, models.Store.name)
+            .where(models.Store.region_id == region.id, models.Store.archived.is_(False))
+            .order_by(models.Store.code)
+        ).all()
+        now = session.execute(_failures(session, region.id, period.start, period.end, checklist)).all()
+        before = period.previous()
+        then = session.execute(_failures(session, region.id, before.start, before.end, checklist)).all()
+    cells = {(item, store): (int(missed), int(seen)) for item, store, missed, seen in now}
+    titles = {s.key: s.title for s in spec.sections}
+    items = [(i.key, i.question, titles[i.section]) for i in spec.items if i.scored]
+    weakest = _weakest(now, then, {key: question for key, question, _ in items})
+    return Heatmap(region.code, region.name, period, checklist, [(c, n) for c, n in stores], items, cells, weakest)
+
+
+def _weakest(now: list, then: list, questions: dict[str, str], count: int = 5) -> list[Weak]:
+    """The behaviours missed most often across the region: each store's visits pooled."""
+
+    def totals(rows: list) -> dict[str, tuple[int, int]]:
+        result: dict[str, tuple[int, int]] = {}
+        for item, _store, missed, seen in rows:
+            m, s = result.get(item, (0, 0))
+            result[item] = (m + int(missed), s + int(seen))
+        return result
+
+    current, previous = totals(now), totals(then)
+    found = [
+        Weak(
+            key,
+            questions.get(key, key),
+            round(100.0 * missed / seen, 1),
+            missed,
+            seen,
+            round(100.0 * previous[key][0] / previous[key][1], 1) if previous.get(key, (0, 0))[1] else None,
+        )
+        for key, (missed, seen) in current.items()
+        if seen and key in questions
+    ]
+    found.sort(key=lambda w: (-w.rate, -w.seen))
+    return found[:count]

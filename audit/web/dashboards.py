@@ -123,3 +123,18 @@ async def store(request: Request) -> Response:
         ),
     }
     return request.app.state.templates.TemplateResponse(request, "store.html", context)
+
+
+async def heatmap(request: Request) -> Response:
+    period = _period(request)
+    result = await run_in_threadpool(
+        comparison.heatmap,
+        request.app.state.db,
+        viewer_of(request),
+        request.path_params["code"],
+        period,
+        request.query_params.get("checklist", "customer-service"),
+    )
+    keep = {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v}
+    context = {"h": result, "keep": keep, "presets": periods.PRESETS}
+    return request.app.state.templates.TemplateResponse(request, "heatmap.html", context)

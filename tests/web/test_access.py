@@ -30,6 +30,7 @@ EXPECTED = {
     ("GET", "/regions/NTH"): (303, 200, 200, 403),
     ("GET", "/regions/STH"): (303, 200, 404, 403),
     ("GET", "/regions/NTH/comparison.csv"): (303, 200, 200, 403),
+    ("GET", "/regions/STH/behaviours"): (303, 200, 404, 403),
     ("GET", "/regions/STH/audits.csv"): (303, 200, 404, 403),
     ("GET", "/regions/NTH/answers.csv"): (303, 200, 200, 403),
     ("GET", "/api/regions/STH/comparison"): (401, 200, 404, 403),

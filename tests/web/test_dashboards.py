@@ -65,3 +65,17 @@ def test_the_store_page_has_trend_charts_sections_and_behaviours_in_words(client
     assert '<svg class="chart"' in page and '<title id="by-audit-t">Leeds: score of each audit</title>' in page
     assert "2026-11" in page and "Arrival and greeting" in page
     assert client_for("south@example.com").get("/stores/NTH-001").status_code == 404
+
+
+def test_the_behaviour_heatmap_and_the_five_weakest(client_for, org):
+    shopper = client_for("shopper@example.com")
+    submit(shopper, org, used_customer_name="no", small_talk="no")
+    submit(shopper, org, used_customer_name="no")
+    submit(shopper, org, store="NTH-002", used_customer_name="no")
+    page = client_for("north@example.com").get("/regions/NTH/behaviours?from=2026-10-01&to=2026-11-30").text
+    weakest = page[page.index("five weakest") : page.index("Every behaviour by store")]
+    assert weakest.index("use it?") < weakest.index("real conversation")  # name missed 3 of 3, chat 1 of 3
+    assert "missed in 3 of 3 visits (100 %)" in weakest
+    assert "no earlier visits to compare" in weakest
+    assert 'heat-bad">100%</td>' in page  # the name, missed everywhere
+    assert 'heat-bad">50%</td>' in page and 'heat-fine">0%</td>' in page  # a little chat: one of two in Leeds
