@@ -23,6 +23,12 @@ from audit.storage import models
 from audit.storage.db import Database
 
 REGIONS = (("NTH", "North"), ("MID", "Midlands"), ("STH", "South"))
+STORES_PER_REGION = 25  # beyond 75 stores, more regions: a manager looks after a few dozen branches, not hundreds
+
+
+def regions_for(stores: int) -> list[tuple[str, str]]:
+    extra = max(0, -(-stores // STORES_PER_REGION) - len(REGIONS))
+    return [*REGIONS, *[(f"R{n:02d}", f"Region {n}") for n in range(len(REGIONS) + 1, len(REGIONS) + extra + 1)]]
 TOWNS = {
     "NTH": ("Leeds", "York", "Newcastle", "Durham", "Sheffield", "Hull", "Bradford", "Sunderland"),
     "MID": ("Birmingham", "Coventry", "Leicester", "Derby", "Nottingham", "Wolverhampton", "Stoke", "Lincoln"),
@@ -84,7 +90,7 @@ def load(
     main = checklists.current(db, "customer-service")
     quick = checklists.current(db, "quick-visit") if any(s.key == "quick-visit" for s in specs) else None
     store_codes, profiles = _organisation(db, rng, stores)
-    shoppers = _people(db)
+    shoppers = _people(db, regions_for(stores))
     submitter = audits.Submitter(db)
     total = len(store_codes) * months * 4
     done = 0
@@ -97,7 +103,7 @@ def load(
                 progress(done, total)
     done += _flush(submitter, batch)
     planned = _assignments(db, rng, store_codes, shoppers, today)
-    return DemoSummary(len(REGIONS), len(store_codes), len(shoppers), done, planned)
+    return DemoSummary(len(regions_for(stores)), len(store_codes), len(shoppers), done, planned)
 
 
 def has_data(db: Database) -> bool:
@@ -116,15 +122,17 @@ def _flush(submitter: audits.Submitter, batch: list[audits.Prepared]) -> int:
 
 
 def _organisation(db: Database, rng: random.Random, count: int) -> tuple[list[str], dict[str, Profile]]:
-    for code, name in REGIONS:
+    regions = regions_for(count)
+    for code, name in regions:
         organisation.add_region(db, code, name)
     codes: list[str] = []
     profiles: dict[str, Profile] = {}
     characters = list(CHARACTERS)
+    every_town = [town for towns in TOWNS.values() for town in towns]
     for n in range(count):
-        region = REGIONS[n % len(REGIONS)][0]
-        towns = TOWNS[region]
-        number = n // len(REGIONS) + 1
+        region = regions[n % len(regions)][0]
+        towns = TOWNS.get(region, every_town)
+        number = n // len(regions) + 1
         town = towns[(number - 1) % len(towns)]
         code = f"{region}-{number:03d}"
         suffix = "" if number <= len(towns) else f" {number // len(towns) + 1}"
@@ -140,9 +148,9 @@ def _organisation(db: Database, rng: random.Random, count: int) -> tuple[list[st
 PASSWORDS = {"owner": "owner-demo-2026", "manager": "manager-demo-2026", "shopper": "shopper-demo-2026"}
 
 
-def _people(db: Database) -> list[tuple[int, str]]:
+def _people(db: Database, regions: list[tuple[str, str]]) -> list[tuple[int, str]]:
     accounts.create_user(db, "owner@example.com", "owner", "Olivia Owner", password=PASSWORDS["owner"])
-    for code, name in REGIONS:
+    for code, name in regions:
         email = f"manager.{code.lower()}@example.com"
         accounts.create_user(db, email, "manager", f"{name} manager", (code,), password=PASSWORDS["manager"])
     shoppers = []

@@ -68,3 +68,9 @@ def test_the_same_seed_gives_the_same_data(tmp_path):
             )
         database.dispose()
     assert results[0] == results[1] and len(results[0]) > 10
+
+
+def test_large_demos_get_more_regions_of_a_realistic_size():
+    assert len(demo.regions_for(24)) == 3
+    many = demo.regions_for(2000)
+    assert len(many) == 80 and many[:3] == list(demo.REGIONS) and many[-1] == ("R80", "Region 80")

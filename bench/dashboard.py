@@ -1,0 +1,103 @@
+"""Dashboard latency at scale: branch comparison, store page and behaviour heatmap.
+
+Fills a database with `audit demo --stores N --months M` (2000 x 24 is about
+200,000 audits), then times each page server side (the app in process, signed in
+as the owner, warm: templates rendered, no network) and, as the baseline in the
+same run, a one-row indexed lookup of a store by its code. Prints p50/p95 and the
+ratio of each page's p95 to the baseline's.
+
+    .venv/bin/python bench/dashboard.py [--stores 2000] [--months 24] [--runs 20] [--database-url URL] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from audit.app import create_app  # noqa: E402
+from audit.settings import Settings  # noqa: E402
+from audit.storage import models  # noqa: E402
+from audit.storage.db import Database  # noqa: E402
+from tests import actors  # noqa: E402
+
+OWNER = ("owner@example.com", "owner-demo-2026")
+
+
+def timed(call, runs: int) -> tuple[float, float]:
+    call()  # warm
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--stores", type=int, default=2000)
+    ap.add_argument("--months", type=int, default=24)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--database-url", default="")
+    ap.add_argument("--keep", type=Path, help="build the SQLite file here and reuse it when it is already there")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="audit-dash-"))
+    work.mkdir(parents=True, exist_ok=True)
+    settings = Settings(database_url=args.database_url, sqlite_path=work / "audit.db")
+    env = {"AUDIT_SQLITE_PATH": str(settings.sqlite_path), "DATABASE_URL": args.database_url, "PATH": "/usr/bin:/bin"}
+    started = time.perf_counter()
+    demo = [sys.executable, "-m", "audit.cli", "demo", "--stores", str(args.stores), "--months", str(args.months)]
+    subprocess.run([*demo, "--if-empty"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    built = time.perf_counter() - started
+    db = Database(settings)
+    with db.session() as session:
+        audits = session.scalar(sa.select(sa.func.count()).select_from(models.Audit))
+        answers = session.scalar(sa.select(sa.func.count()).select_from(models.Answer))
+        region = session.scalar(sa.select(models.Region.code).order_by(models.Region.code))
+        store = session.scalar(sa.select(models.Store.code).order_by(models.Store.code))
+
+    def baseline() -> None:
+        with db.engine.connect() as conn:
+            conn.execute(sa.select(models.Store.id).where(models.Store.code == store)).one()
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        actors.sign_in(client, *OWNER)
+        pages = {
+            "branch comparison": f"/regions/{region}",
+            "store page": f"/stores/{store}",
+            "behaviour heatmap": f"/regions/{region}/behaviours",
+        }
+        base50, base95 = timed(baseline, args.runs * 5)
+        backend = "PostgreSQL" if args.database_url else "SQLite"
+        print(f"Dashboards at scale: {backend}, {audits} audits, {answers} answers")
+        print(f"  (demo built in {built:.0f} s; last 90 days; {args.runs} warm runs each)")
+        print(f"  baseline: one indexed store lookup  p50 {base50:7.2f} ms  p95 {base95:7.2f} ms")
+        for name, path in pages.items():
+            assert client.get(path).status_code == 200, path
+            p50, p95 = timed(lambda path=path: client.get(path), args.runs)
+            verdict = "ok" if p95 < 150 else "OVER 150 ms"
+            print(
+                f"  {name:<18} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ratio p95/baseline {p95 / base95:8.0f}  {verdict}"
+            )
+    db.dispose()
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
