@@ -29,6 +29,8 @@ STORES_PER_REGION = 25  # beyond 75 stores, more regions: a manager looks after 
 def regions_for(stores: int) -> list[tuple[str, str]]:
     extra = max(0, -(-stores // STORES_PER_REGION) - len(REGIONS))
     return [*REGIONS, *[(f"R{n:02d}", f"Region {n}") for n in range(len(REGIONS) + 1, len(REGIONS) + extra + 1)]]
+
+
 TOWNS = {
     "NTH": ("Leeds", "York", "Newcastle", "Durham", "Sheffield", "Hull", "Bradford", "Sunderland"),
     "MID": ("Birmingham", "Coventry", "Leicester", "Derby", "Nottingham", "Wolverhampton", "Stoke", "Lincoln"),

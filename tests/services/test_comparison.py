@@ -106,3 +106,51 @@ def test_bands_use_words_and_icons_not_only_colour():
 
 def test_a_custom_period_from_the_page(db):
     assert resolve(date(2026, 11, 23), "UTC", first="2026-11-01", last="2026-11-30").days == 30
+
+
+def test_the_comparison_equals_a_recomputation_from_raw_answers(db):
+    import sqlalchemy as sa
+
+    from audit.domain import scoring
+    from audit.domain.answers import Answer
+    from audit.services import checklists, demo
+    from audit.storage import models
+
+    demo.load(db, seed=5, stores=6, months=2, today=date(2026, 11, 20))
+    period = Period(date(2026, 10, 1), date(2026, 11, 20), "UTC")
+    _, owner = accounts.sign_in(db, "owner@example.com", demo.PASSWORDS["owner"], "test")
+    result = comparison.branch_comparison(db, owner, "NTH", period)
+    with db.session() as session:
+        rows = session.execute(
+            sa.select(models.Audit.id, models.Audit.checklist_version_id, models.Store.code)
+            .join(models.Store, models.Store.id == models.Audit.store_id)
+            .join(models.Region, models.Region.id == models.Store.region_id)
+            .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
+            .where(
+                models.Region.code == "NTH",
+                models.ChecklistVersion.checklist_key == "customer-service",
+                models.Audit.finished_at >= period.start,
+                models.Audit.finished_at < period.end,
+            )
+        ).all()
+        answers = session.execute(sa.select(models.Answer.audit_id, models.Answer.item_key, models.Answer.value)).all()
+    given: dict[str, dict[str, Answer]] = {}
+    for audit_id, key, value in answers:
+        given.setdefault(audit_id, {})[key] = Answer(value)
+    per_store: dict[str, list[float | None]] = {}
+    sections: dict[str, dict[str, list[float]]] = {}
+    for audit_id, version, store in rows:
+        scored = scoring.score(checklists.version(db, version), given[audit_id])
+        per_store.setdefault(store, []).append(scored.percent)
+        for s in scored.sections:
+            if s.percent is not None:
+                sections.setdefault(store, {}).setdefault(s.key, []).append(s.percent)
+    assert len(rows) > 5
+    for row in result.rows:
+        expected = scoring.store_score(per_store.get(row.code, []))
+        assert (row.score is None) == (expected is None)
+        if expected:
+            assert row.score.count == expected.count and abs(row.score.mean - expected.mean) < 1e-9
+            for key, values in sections[row.code].items():
+                assert row.sections[key] == round(sum(values) / len(values), 1)
+    assert result.score.score == scoring.region_score(scoring.store_score(v) for v in per_store.values()).score
