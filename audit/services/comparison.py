@@ -100,19 +100,26 @@ def _section_scores(session: sa.orm.Session, region_id: int, start: datetime, en
     return result
 
 
+def _region_stores(session: sa.orm.Session, viewer: Viewer, code: str) -> tuple[models.Region, list]:
+    """The region (NotFound when the viewer may not see it) and its open stores, by code."""
+    region = session.scalar(sa.select(models.Region).where(models.Region.code == code.upper()))
+    if region is None or region.id is None or not viewer.sees_region(region.id):
+        raise NotFound(f"no region {code!r}")
+    stores = session.execute(
+        sa.select(models.Store.id, models.Store.code, models.Store.name)
+        .where(models.Store.region_id == region.id, models.Store.archived.is_(False))
+        .order_by(models.Store.code)
+    ).all()
+    return region, list(stores)
+
+
 def branch_comparison(
     db: Database, viewer: Viewer, region_code: str, period: Period, checklist: str = "customer-service"
 ) -> Comparison:
     spec = checklists.current(db, checklist)
     with db.session() as session:
-        region = session.scalar(sa.select(models.Region).where(models.Region.code == region_code.upper()))
-        if region is None or region.id is None or not viewer.sees_region(region.id):
-            raise NotFound(f"no region {region_code!r}")
-        stores = session.execute(
-            sa.select(models.Store.id, models.Store.code, models.Store.name)
-            .where(models.Store.region_id == region.id, models.Store.archived.is_(False))
-            .order_by(models.Store.code)
-        ).all()
+        region, stores = _region_stores(session, viewer, region_code)
+        assert region.id is not None
         now = _store_scores(session, region.id, period.start, period.end, checklist)
         before = period.previous()
         then = _store_scores(session, region.id, before.start, before.end, checklist)
@@ -215,14 +222,8 @@ def heatmap(
     """Failure rate of every scored behaviour in every store, and the region's five weakest."""
     spec = checklists.current(db, checklist)
     with db.session() as session:
-        region = session.scalar(sa.select(models.Region).where(models.Region.code == region_code.upper()))
-        if region is None or region.id is None or not viewer.sees_region(region.id):
-            raise NotFound(f"no region {region_code!r}")
-        stores = session.execute(
-            sa.select(models.Store.code, models.Store.name)
-            .where(models.Store.region_id == region.id, models.Store.archived.is_(False))
-            .order_by(models.Store.code)
-        ).all()
+        region, stores = _region_stores(session, viewer, region_code)
+        assert region.id is not None
         now = session.execute(_failures(session, region.id, period.start, period.end, checklist)).all()
         before = period.previous()
         then = session.execute(_failures(session, region.id, before.start, before.end, checklist)).all()
@@ -230,7 +231,7 @@ def heatmap(
     titles = {s.key: s.title for s in spec.sections}
     items = [(i.key, i.question, titles[i.section]) for i in spec.items if i.scored]
     weakest = _weakest(now, then, {key: question for key, question, _ in items})
-    return Heatmap(region.code, region.name, period, checklist, [(c, n) for c, n in stores], items, cells, weakest)
+    return Heatmap(region.code, region.name, period, checklist, [(c, n) for _, c, n in stores], items, cells, weakest)
 
 
 def _weakest(now: list, then: list, questions: dict[str, str], count: int = 5) -> list[Weak]:
