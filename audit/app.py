@@ -40,6 +40,7 @@ def routes() -> list[Route | Mount]:
         Route("/account/password", guard(SIGNED_IN, account.password_form), methods=["GET"]),
         Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
+        Route("/regions", guard(STAFF, dashboards.company), methods=["GET"]),
         Route("/regions/{code}", guard(STAFF, dashboards.region), methods=["GET"]),
         Route("/regions/{code}/behaviours", guard(STAFF, dashboards.heatmap), methods=["GET"]),
         Route("/regions/{code}/comparison.csv", guard(STAFF, exports.comparison_csv), methods=["GET"]),

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate
 from audit.services.access import Viewer
 from audit.storage import models
@@ -40,30 +41,30 @@ def visible_regions(viewer: Viewer) -> frozenset[int] | None:
     return None if viewer.is_owner else viewer.region_ids
 
 
-def _store_means(start: datetime, end: datetime) -> sa.Subquery:
-    """Mean audit score and audit count per store for finished_at in [start, end)."""
-    return (
-        sa.select(
-            models.Audit.store_id,
-            sa.func.avg(models.Audit.score).label("mean"),
-            sa.func.count().label("n"),
-        )
-        .where(
-            models.Audit.finished_at >= start,
-            models.Audit.finished_at < end,
-            models.Audit.excluded.is_(False),
-            models.Audit.score.is_not(None),
-        )
-        .group_by(models.Audit.store_id)
-        .subquery()
+def _store_means(start: datetime, end: datetime, checklist: str = "") -> sa.Subquery:
+    """Mean audit score and audit count per store for finished_at in [start, end) (of one checklist)."""
+    query = sa.select(
+        models.Audit.store_id,
+        sa.func.avg(models.Audit.score).label("mean"),
+        sa.func.count().label("n"),
+    ).where(
+        models.Audit.finished_at >= start,
+        models.Audit.finished_at < end,
+        models.Audit.excluded.is_(False),
+        models.Audit.score.is_not(None),
     )
+    if checklist:
+        query = query.join(
+            models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id
+        ).where(models.ChecklistVersion.checklist_key == checklist)
+    return query.group_by(models.Audit.store_id).subquery()
 
 
 def region_scores(
-    db: Database, start: datetime, end: datetime, region_ids: frozenset[int] | None = None
+    db: Database, start: datetime, end: datetime, region_ids: frozenset[int] | None = None, checklist: str = ""
 ) -> list[RegionScore]:
     """Every region (or those in `region_ids`) with its score and every store with its own, in code order."""
-    means = _store_means(start, end)
+    means = _store_means(start, end, checklist)
     query = (
         sa.select(models.Region.code, models.Region.name, models.Store.code, models.Store.name, means.c.mean, means.c.n)
         .join(models.Store, models.Store.region_id == models.Region.id)
@@ -94,3 +95,45 @@ def region_scores(
         score = Aggregate(float(mean), int(n)) if mean is not None else None
         entry.stores.append(StoreScore(region, region_name, code, name, score))
     return list(regions.values())
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    code: str
+    name: str
+    stores: int
+    stores_audited: int
+    score: Aggregate | None
+    previous: Aggregate | None
+    rank: int | None
+
+    @property
+    def change(self) -> float | None:
+        if self.score is None or self.previous is None:
+            return None
+        return round(self.score.score - self.previous.score, 1)
+
+
+def company(db: Database, viewer: Viewer, period: Period, checklist: str = "customer-service") -> list[RegionRow]:
+    """Every region the viewer sees, side by side: score, audits, change and rank."""
+    visible = visible_regions(viewer)
+    now = region_scores(db, period.start, period.end, visible, checklist)
+    before = {r.code: r.score for r in region_scores(db, *_range(period.previous()), visible, checklist)}
+    ranked = sorted((r for r in now if r.score), key=lambda r: -r.score.mean)  # type: ignore[union-attr]
+    ranks = {r.code: n for n, r in enumerate(ranked, start=1)}
+    return [
+        RegionRow(
+            r.code,
+            r.name,
+            len(r.stores),
+            sum(1 for s in r.stores if s.score),
+            r.score,
+            before.get(r.code),
+            ranks.get(r.code),
+        )
+        for r in now
+    ]
+
+
+def _range(period: Period) -> tuple[datetime, datetime]:
+    return period.start, period.end

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import audits, checklists, comparison, stores
+from audit.services import analytics, audits, checklists, comparison, stores
 from audit.web.auth import viewer_of
 
 
@@ -138,3 +138,13 @@ async def heatmap(request: Request) -> Response:
     keep = {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v}
     context = {"h": result, "keep": keep, "presets": periods.PRESETS}
     return request.app.state.templates.TemplateResponse(request, "heatmap.html", context)
+
+
+async def company(request: Request) -> Response:
+    period = _period(request)
+    checklist = request.query_params.get("checklist", "customer-service")
+    rows = await run_in_threadpool(analytics.company, request.app.state.db, viewer_of(request), period, checklist)
+    keep = {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v}
+    context = {"rows": rows, "period": period, "keep": keep, "presets": periods.PRESETS, "band": comparison.band}
+    context["checklist"] = checklist
+    return request.app.state.templates.TemplateResponse(request, "company.html", context)

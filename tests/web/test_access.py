@@ -27,6 +27,7 @@ EXPECTED = {
     ("GET", "/account/password"): (303, 200, 200, 200),
     ("POST", "/account/password"): (303, 422, 422, 422),
     ("GET", "/admin/security"): (303, 200, 403, 403),
+    ("GET", "/regions"): (303, 200, 200, 403),
     ("GET", "/regions/NTH"): (303, 200, 200, 403),
     ("GET", "/regions/STH"): (303, 200, 404, 403),
     ("GET", "/regions/NTH/comparison.csv"): (303, 200, 200, 403),

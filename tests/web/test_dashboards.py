@@ -79,3 +79,13 @@ def test_the_behaviour_heatmap_and_the_five_weakest(client_for, org):
     assert "no earlier visits to compare" in weakest
     assert 'heat-bad">100%</td>' in page  # the name, missed everywhere
     assert 'heat-bad">50%</td>' in page and 'heat-fine">0%</td>' in page  # a little chat: one of two in Leeds
+
+
+def test_the_company_view_ranks_regions_and_a_manager_sees_only_theirs(client_for, org):
+    submit(client_for("shopper@example.com"), org)
+    submit(client_for("other@example.com"), org, store="STH-001", warm_greeting="no")
+    owner = client_for("owner@example.com").get("/regions?from=2026-10-01&to=2026-11-30").text
+    assert owner.index("North") < owner.index("South")  # 100 % ranks first
+    assert "1 of 2" in owner and "1 of 1" in owner
+    manager = client_for("north@example.com").get("/regions?from=2026-10-01&to=2026-11-30").text
+    assert "North" in manager and "South" not in manager
