@@ -48,6 +48,7 @@ def routes() -> list[Route | Mount]:
         Route("/regions/{code}/answers.csv", guard(STAFF, exports.answers_csv), methods=["GET"]),
         Route("/stores/{code}", guard(STAFF, dashboards.store), methods=["GET"]),
         Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
+        Route("/photos/{photo_id}", guard(SIGNED_IN, dashboards.photo), methods=["GET"]),
         Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
         Route("/audits/{audit_id}/restore", guard(STAFF, dashboards.restore), methods=["POST"]),
         Route("/healthz", guard(PUBLIC, api.healthz), methods=["GET"]),

@@ -121,7 +121,7 @@ def company(db: Database, viewer: Viewer, period: Period, checklist: str = "cust
     before = {r.code: r.score for r in region_scores(db, *_range(period.previous()), visible, checklist)}
     ranked = sorted((r for r in now if r.score), key=lambda r: -r.score.mean)  # type: ignore[union-attr]
     ranks = {r.code: n for n, r in enumerate(ranked, start=1)}
-    return [
+    rows = [
         RegionRow(
             r.code,
             r.name,
@@ -133,6 +133,7 @@ def company(db: Database, viewer: Viewer, period: Period, checklist: str = "cust
         )
         for r in now
     ]
+    return sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, r.code))  # best first, unaudited last
 
 
 def _range(period: Period) -> tuple[datetime, datetime]:

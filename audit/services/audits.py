@@ -427,3 +427,34 @@ def set_excluded(db: Database, viewer: Viewer, audit_id: str, excluded: bool, re
         audit.excluded_reason = reason if excluded else f"Restored: {reason}"
         audit.excluded_by_id = viewer.id
         audit.excluded_at = models.now()
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    content_type: str
+    data: bytes
+
+
+def photo(db: Database, viewer: Viewer, photo_id: str) -> PhotoFile:
+    """A photo of an audit the viewer may see (NotFound otherwise, as for the audit)."""
+    with db.session() as session:
+        found = session.get(models.Photo, photo_id)
+        audit = session.get(models.Audit, found.audit_id) if found and found.audit_id else None
+        store = session.get(models.Store, audit.store_id) if audit else None
+        if found is None or audit is None or store is None or not viewer.sees_audit(store.region_id, audit.shopper_id):
+            raise NotFound(f"no photo {photo_id}")
+        return PhotoFile(found.content_type, found.data)
+
+
+def photo_ids(db: Database, audit_id: str) -> dict[str, list[str]]:
+    """The stored photos of an audit, by item key."""
+    with db.session() as session:
+        rows = session.execute(
+            sa.select(models.Photo.item_key, models.Photo.id)
+            .where(models.Photo.audit_id == audit_id)
+            .order_by(models.Photo.created_at)
+        ).all()
+    result: dict[str, list[str]] = {}
+    for key, photo_id in rows:
+        result.setdefault(key, []).append(photo_id)
+    return result

@@ -63,6 +63,7 @@ async def audit_page(request: Request) -> Response:
     db = request.app.state.db
     audit = await run_in_threadpool(audits.get, db, request.path_params["audit_id"], viewer)
     spec = await run_in_threadpool(checklists.version, db, audit["checklist_version"])
+    photos = await run_in_threadpool(audits.photo_ids, db, audit["id"])
     zone = ZoneInfo(request.app.state.settings.timezone)
     context = {
         "a": audit,
@@ -70,6 +71,7 @@ async def audit_page(request: Request) -> Response:
         "zone": zone,
         "band": comparison.band,
         "sections": {s["key"]: s for s in audit["sections"]},
+        "photos": photos,
         "staff": viewer.role != "shopper",
         "error": request.query_params.get("error", ""),
     }
@@ -148,3 +150,11 @@ async def company(request: Request) -> Response:
     context = {"rows": rows, "period": period, "keep": keep, "presets": periods.PRESETS, "band": comparison.band}
     context["checklist"] = checklist
     return request.app.state.templates.TemplateResponse(request, "company.html", context)
+
+
+async def photo(request: Request) -> Response:
+    found = await run_in_threadpool(
+        audits.photo, request.app.state.db, viewer_of(request), request.path_params["photo_id"]
+    )
+    headers = {"Cache-Control": "private, max-age=86400", "Content-Disposition": "inline"}
+    return Response(found.data, media_type=found.content_type, headers=headers)
