@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -27,17 +29,28 @@ def _period(request: Request) -> periods.Period:
         raise Invalid(str(exc), problems=[Problem("period", str(exc))]) from None
 
 
-async def region(request: Request) -> Response:
-    viewer = viewer_of(request)
-    period = _period(request)
+T = TypeVar("T")
+FILTERS = ("period", "from", "to", "checklist")
+
+
+def filters_of(request: Request) -> dict[str, str]:
+    """The period and checklist filters of this request, to carry into links."""
+    return {k: v for k, v in request.query_params.items() if k in FILTERS and v}
+
+
+async def build(request: Request, report: Callable[..., T]) -> T:
+    """Calls a report service (db, viewer, code, period, checklist) with this request's filters."""
     checklist = request.query_params.get("checklist", "customer-service")
-    result = await run_in_threadpool(
-        comparison.branch_comparison, request.app.state.db, viewer, request.path_params["code"], period, checklist
-    )
+    args = (request.app.state.db, viewer_of(request), request.path_params["code"], _period(request), checklist)
+    return await run_in_threadpool(report, *args)
+
+
+async def region(request: Request) -> Response:
+    result = await build(request, comparison.branch_comparison)
     sort = request.query_params.get("sort", "rank")
     descending = request.query_params.get("dir", "asc" if sort in ("rank", "code", "name") else "desc") == "desc"
     rows = comparison.sorted_rows(result.rows, sort, descending)
-    keep = {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v}
+    keep = filters_of(request)
 
     def sort_link(column: str) -> str:
         flip = "asc" if (column == sort and descending) else "desc"
@@ -100,13 +113,8 @@ async def restore(request: Request) -> Response:
 
 
 async def store(request: Request) -> Response:
-    viewer = viewer_of(request)
-    period = _period(request)
-    checklist = request.query_params.get("checklist", "customer-service")
-    result = await run_in_threadpool(
-        stores.report, request.app.state.db, viewer, request.path_params["code"], period, checklist
-    )
-    zone = ZoneInfo(period.zone)
+    result = await build(request, stores.report)
+    zone = ZoneInfo(result.period.zone)
     by_audit = [
         charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if not a.excluded
     ]
@@ -116,7 +124,7 @@ async def store(request: Request) -> Response:
         "zone": zone,
         "band": comparison.band,
         "presets": periods.PRESETS,
-        "keep": {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v},
+        "keep": filters_of(request),
         "audit_chart": charts.line_chart(
             by_audit, f"{result.name}: score of each audit", "Each dot is one audit, in date order.", "by-audit"
         ),
@@ -128,17 +136,8 @@ async def store(request: Request) -> Response:
 
 
 async def heatmap(request: Request) -> Response:
-    period = _period(request)
-    result = await run_in_threadpool(
-        comparison.heatmap,
-        request.app.state.db,
-        viewer_of(request),
-        request.path_params["code"],
-        period,
-        request.query_params.get("checklist", "customer-service"),
-    )
-    keep = {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v}
-    context = {"h": result, "keep": keep, "presets": periods.PRESETS}
+    result = await build(request, comparison.heatmap)
+    context = {"h": result, "keep": filters_of(request), "presets": periods.PRESETS}
     return request.app.state.templates.TemplateResponse(request, "heatmap.html", context)
 
 
@@ -146,7 +145,7 @@ async def company(request: Request) -> Response:
     period = _period(request)
     checklist = request.query_params.get("checklist", "customer-service")
     rows = await run_in_threadpool(analytics.company, request.app.state.db, viewer_of(request), period, checklist)
-    keep = {k: v for k, v in request.query_params.items() if k in ("period", "from", "to", "checklist") and v}
+    keep = filters_of(request)
     context = {"rows": rows, "period": period, "keep": keep, "presets": periods.PRESETS, "band": comparison.band}
     context["checklist"] = checklist
     return request.app.state.templates.TemplateResponse(request, "company.html", context)

@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from audit.services import comparison, exports, stores
 from audit.web.api import json_response
 from audit.web.auth import viewer_of
-from audit.web.dashboards import _period
+from audit.web.dashboards import _period, build
 
 
 def _csv_lines(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
@@ -51,14 +51,7 @@ def _stamp(request: Request) -> str:
 
 async def comparison_csv(request: Request) -> Response:
     code = request.path_params["code"]
-    result = await run_in_threadpool(
-        comparison.branch_comparison,
-        request.app.state.db,
-        viewer_of(request),
-        code,
-        _period(request),
-        request.query_params.get("checklist", "customer-service"),
-    )
+    result = await build(request, comparison.branch_comparison)
     header = ["rank", "store", "name", "score", "audits", "previous_score", "change"]
     header += [f"section_{key}" for key, _ in result.sections]
     rows = (
@@ -140,14 +133,7 @@ class StoreScoresOut(BaseModel):
 
 
 async def comparison_json(request: Request) -> Response:
-    result = await run_in_threadpool(
-        comparison.branch_comparison,
-        request.app.state.db,
-        viewer_of(request),
-        request.path_params["code"],
-        _period(request),
-        request.query_params.get("checklist", "customer-service"),
-    )
+    result = await build(request, comparison.branch_comparison)
     return json_response(
         ComparisonOut(
             region=result.region,
@@ -174,14 +160,7 @@ async def comparison_json(request: Request) -> Response:
 
 
 async def store_scores_json(request: Request) -> Response:
-    result = await run_in_threadpool(
-        stores.report,
-        request.app.state.db,
-        viewer_of(request),
-        request.path_params["code"],
-        _period(request),
-        request.query_params.get("checklist", "customer-service"),
-    )
+    result = await build(request, stores.report)
     return json_response(
         StoreScoresOut(
             store=result.code,
