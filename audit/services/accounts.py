@@ -290,10 +290,10 @@ def throttled_until(db: Database, email: str, client: str) -> datetime | None:
     """When sign-in may be tried again, if 5 failures for this email or this address
     fell within the last 15 minutes (since their last successful sign-in)."""
     now = models.now()
-    for column, value in ((models.SecurityEvent.email, email), (models.SecurityEvent.client, client)):
-        if not value:
-            continue
-        with db.session() as session:
+    with db.session() as session:
+        for column, value in ((models.SecurityEvent.email, email), (models.SecurityEvent.client, client)):
+            if not value:
+                continue
             last_success = session.scalar(
                 sa.select(sa.func.max(models.SecurityEvent.at)).where(
                     models.SecurityEvent.kind == "signed_in", column == value
@@ -306,8 +306,8 @@ def throttled_until(db: Database, email: str, client: str) -> datetime | None:
                 .order_by(models.SecurityEvent.at.desc())
                 .limit(THROTTLE_FAILURES)
             ).all()
-        if len(failures) >= THROTTLE_FAILURES:
-            return failures[-1] + THROTTLE_WINDOW
+            if len(failures) >= THROTTLE_FAILURES:
+                return failures[-1] + THROTTLE_WINDOW
     return None
 
 
@@ -354,7 +354,12 @@ def session_viewer(db: Database, token: str) -> Viewer | None:
         row = connection.execute(_SESSION_USER, {"token_hash": _hash_token(token), "now": models.now()}).first()
         if row is None:
             return None
-        regions = frozenset(connection.execute(_USER_REGIONS, {"user_id": row.id}).scalars())
+        # only managers have regions: spare everyone else the second query on every request
+        regions = (
+            frozenset(connection.execute(_USER_REGIONS, {"user_id": row.id}).scalars())
+            if row.role == "manager"
+            else frozenset()
+        )
     return Viewer(row.id, row.email, row.name, row.role, regions, token)
 
 

@@ -104,7 +104,7 @@ def load(
             if progress:
                 progress(done, total)
     done += _flush(submitter, batch)
-    planned = _assignments(db, rng, store_codes, shoppers, today)
+    planned = _assignments(db, rng, store_codes, shoppers, today, quick is not None)
     return DemoSummary(len(regions_for(stores)), len(store_codes), len(shoppers), done, planned)
 
 
@@ -244,19 +244,19 @@ def _value(rng: random.Random, item: Item, p: float, complaint: bool) -> str | i
 
 
 def _assignments(
-    db: Database, rng: random.Random, store_codes: list[str], shoppers: list[tuple[int, str]], today: date
+    db: Database,
+    rng: random.Random,
+    store_codes: list[str],
+    shoppers: list[tuple[int, str]],
+    today: date,
+    with_quick: bool,
 ) -> int:
     count = 0
     for n, (_, email) in enumerate(shoppers):
         for k in range(4):
             store = store_codes[(n * 4 + k) % len(store_codes)]
             start = today + timedelta(days=k * 3 - 3)
-            checklist = "quick-visit" if k == 3 and _has(db, "quick-visit") else "customer-service"
+            checklist = "quick-visit" if k == 3 and with_quick else "customer-service"
             assignments.add(db, email, store, checklist, start, start + timedelta(days=rng.randint(0, 6)))
             count += 1
     return count
-
-
-def _has(db: Database, key: str) -> bool:
-    with db.session() as session:
-        return session.get(models.Checklist, key) is not None

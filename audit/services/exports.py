@@ -39,6 +39,18 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _stream(db: Database, query: sa.Select, region_id: int, period: Period) -> Iterator[list[Any]]:
+    """The rows of the region's audits finished in the period, fetched in chunks."""
+    query = query.where(
+        models.Store.region_id == region_id,
+        models.Audit.finished_at >= period.start,
+        models.Audit.finished_at < period.end,
+    ).execution_options(yield_per=2000)
+    with db.session() as session:
+        for row in session.execute(query):
+            yield [_iso(v) for v in row]
+
+
 def audit_rows(db: Database, viewer: Viewer, region: str, period: Period) -> Iterator[list[Any]]:
     region_id = _region_id(db, viewer, region)
     query = (
@@ -62,14 +74,9 @@ def audit_rows(db: Database, viewer: Viewer, region: str, period: Period) -> Ite
         .join(models.Store, models.Store.id == models.Audit.store_id)
         .join(models.Region, models.Region.id == models.Store.region_id)
         .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
-        .where(models.Store.region_id == region_id, models.Audit.finished_at >= period.start)
-        .where(models.Audit.finished_at < period.end)
         .order_by(models.Audit.finished_at, models.Audit.id)
-        .execution_options(yield_per=1000)
     )
-    with db.session() as session:
-        for row in session.execute(query):
-            yield [_iso(v) for v in row]
+    yield from _stream(db, query, region_id, period)
 
 
 def answer_rows(db: Database, viewer: Viewer, region: str, period: Period) -> Iterator[list[Any]]:
@@ -91,11 +98,6 @@ def answer_rows(db: Database, viewer: Viewer, region: str, period: Period) -> It
         )
         .join(models.Audit, models.Audit.id == models.Answer.audit_id)
         .join(models.Store, models.Store.id == models.Audit.store_id)
-        .where(models.Store.region_id == region_id, models.Audit.finished_at >= period.start)
-        .where(models.Audit.finished_at < period.end)
         .order_by(models.Audit.finished_at, models.Answer.audit_id, models.Answer.item_key)
-        .execution_options(yield_per=5000)
     )
-    with db.session() as session:
-        for row in session.execute(query):
-            yield [_iso(v) for v in row]
+    yield from _stream(db, query, region_id, period)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -13,14 +12,6 @@ from audit.storage.db import Database
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class StoreInfo:
-    id: int
-    code: str
-    name: str
-    region: str
 
 
 def add_region(db: Database, code: str, name: str) -> int:
@@ -48,19 +39,6 @@ def add_store(db: Database, code: str, name: str, region_code: str, address: str
         session.flush()
         assert store.id is not None
         return store.id
-
-
-def store_by_code(db: Database, code: str) -> StoreInfo:
-    query = (
-        sa.select(models.Store.id, models.Store.code, models.Store.name, models.Region.code)
-        .join(models.Region)
-        .where(models.Store.code == code)
-    )
-    with db.session() as session:
-        row = session.execute(query).first()
-    if row is None:
-        raise NotFound(f"no store {code!r}")
-    return StoreInfo(*row)
 
 
 def _code(code: str, what: str) -> str:

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
+
+from audit.storage.db import json_text
 
 MAX_PARAMS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
 
@@ -39,12 +40,8 @@ def _processor(column: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] |
     if isinstance(column.type, sa.Boolean):
         return None  # both drivers take Python's bool as it is
     if isinstance(column.type, sa.JSON):
-        return _json  # what the JSON type stores (None becomes JSON null), without its per-value wrapping
+        return json_text  # what the JSON type stores (None becomes JSON null), without its per-value wrapping
     return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:

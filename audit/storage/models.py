@@ -12,8 +12,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-ROLES = ("owner", "manager", "shopper")
-
 
 class UTCDateTime(sa.types.TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out; naive UTC in the column."""

@@ -192,7 +192,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def attach(app: Any, settings: Settings) -> None:
-    app.state.sessions = Sessions(settings)
