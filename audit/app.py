@@ -14,16 +14,16 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from audit import settings as settings_module
 from audit.errors import AppError
-from audit.services.access import OWNER, PUBLIC, SIGNED_IN, STAFF, SUBMITTERS
+from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUBMITTERS
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, dashboards, exports, openapi, pages
+from audit.web import account, api, dashboards, exports, openapi, pages, shopper
+from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ def routes() -> list[Route | Mount]:
     """The whole URL map, each route with who may use it (objects are scoped in services)."""
     return [
         Route("/", guard(SIGNED_IN, pages.home), methods=["GET"]),
+        Route("/visits/{assignment_id}", guard(SHOPPERS, shopper.visit_form), methods=["GET"]),
+        Route("/outbox", guard(PUBLIC, shopper.outbox_page), methods=["GET"]),
+        Route("/offline", guard(PUBLIC, shopper.offline_page), methods=["GET"]),
+        Route("/sw.js", guard(PUBLIC, shopper.service_worker), methods=["GET"]),
+        Route("/manifest.webmanifest", guard(PUBLIC, shopper.manifest), methods=["GET"]),
         Route("/login", guard(PUBLIC, account.login_form), methods=["GET"]),
         Route("/login", guard(PUBLIC, account.login), methods=["POST"]),
         Route("/logout", guard(PUBLIC, account.logout), methods=["POST"]),
@@ -54,11 +59,13 @@ def routes() -> list[Route | Mount]:
         Route("/healthz", guard(PUBLIC, api.healthz), methods=["GET"]),
         Route("/api/openapi.json", guard(PUBLIC, openapi_json), methods=["GET"]),
         Route("/api/checklists/{key}", guard(SIGNED_IN, api.get_checklist), methods=["GET"]),
+        Route("/api/session", guard(SIGNED_IN, shopper.session_info), methods=["GET"]),
         Route("/api/audits", guard(SUBMITTERS, api.post_audit), methods=["POST"]),
+        Route("/api/photos/{photo_id}", guard(SUBMITTERS, shopper.put_photo), methods=["PUT"]),
         Route("/api/audits/{audit_id}", guard(SIGNED_IN, api.get_audit), methods=["GET"]),
         Route("/api/regions/{code}/comparison", guard(STAFF, exports.comparison_json), methods=["GET"]),
         Route("/api/stores/{code}/scores", guard(STAFF, exports.store_scores_json), methods=["GET"]),
-        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        Mount("/static", HashedStaticFiles(directory=ROOT / "static"), name="static"),
     ]
 
 
@@ -106,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.db = db
     app.state.submitter = submitter
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
+    app.state.templates.env.globals["static_url"] = static_url
     app.state.sessions = Sessions(settings)
     return app
 

@@ -25,6 +25,7 @@ class Settings:
     database_url: str = ""
     sqlite_path: Path = field(default_factory=lambda: ROOT / "var" / "audit.db")
     max_body_bytes: int = 1_048_576
+    max_photo_bytes: int = 10_485_760
     timezone: str = "UTC"
     checklists_dir: Path = field(default_factory=lambda: ROOT / "checklists")
     sqlite_busy_timeout_ms: int = 30_000
@@ -95,6 +96,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         sqlite_path=Path(env.get("AUDIT_SQLITE_PATH", str(defaults.sqlite_path))),
         max_body_bytes=_int(env, "AUDIT_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
+        max_photo_bytes=_int(env, "AUDIT_MAX_PHOTO_BYTES", defaults.max_photo_bytes, minimum=1024),
         timezone=timezone,
         checklists_dir=Path(env.get("AUDIT_CHECKLISTS_DIR", str(defaults.checklists_dir))),
         sqlite_busy_timeout_ms=_int(env, "AUDIT_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms, minimum=0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import re
 import uuid
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ class Org:
     other_shopper: int
     main: Checklist
     quick: Checklist
+    visits: tuple[int, ...] = ()  # the shopper's planned visits: NTH-001, NTH-002
 
 
 def make_org(db: Database) -> Org:
@@ -46,10 +49,21 @@ def make_org(db: Database) -> Org:
         quick=checklists.current(db, "quick-visit"),
     )
     # the shopper is sent to both northern stores; the other shopper to the southern one
-    for store in ("NTH-001", "NTH-002"):
-        assignments.add(db, "shopper@example.com", store, "customer-service", VISIT_END.date(), VISIT_END.date())
+    visits = tuple(
+        assignments.add(db, "shopper@example.com", store, "customer-service", VISIT_END.date(), VISIT_END.date()).id
+        for store in ("NTH-001", "NTH-002")
+    )
     assignments.add(db, "other@example.com", "STH-001", "quick-visit", VISIT_END.date(), VISIT_END.date())
-    return org
+    return dataclasses.replace(org, visits=visits)
+
+
+def picture(width: int = 40, height: int = 30, kind: str = "PNG", **params: Any) -> bytes:
+    """A real picture file, as a phone or a file picker would send."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(out, kind, **params)
+    return out.getvalue()
 
 
 def good_value(item: Item) -> Any:

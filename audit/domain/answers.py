@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
+from uuid import UUID
 
 from audit.domain.checklist import Checklist, Item
 
@@ -71,7 +72,13 @@ def check(spec: Checklist, answers: Mapping[str, Answer]) -> list[AnswerError]:
 def _value_problem(item: Item, value: str | float | int | None) -> str | None:
     if item.type == "yesno":
         return None if value in ("yes", "no") else f'expected "yes" or "no"{_na_hint(item)}, got {value!r}'
-    if item.type in ("text", "photo"):
+    if item.type == "photo":
+        return (
+            None
+            if isinstance(value, str) and _is_uuid(value)
+            else f"expected the id of an uploaded photo, got {value!r}"
+        )
+    if item.type == "text":
         if not isinstance(value, str):
             return f"expected text, got {value!r}"
         return f"text is longer than {MAX_TEXT} characters" if len(value) > MAX_TEXT else None
@@ -92,6 +99,14 @@ def _value_problem(item: Item, value: str | float | int | None) -> str | None:
     if item.max is not None and value > item.max:
         return f"must be at most {item.max:g}, got {value!r}"
     return None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _na_hint(item: Item) -> str:

@@ -111,3 +111,19 @@ def may_visit(db: Database, shopper_id: int, store_code: str) -> bool:
     whatever its dates: an audit made offline may arrive after its window)."""
     with db.engine.connect() as connection:
         return connection.execute(_MAY_VISIT, {"shopper_id": shopper_id, "store_code": store_code}).first() is not None
+
+
+def submission_problems(db: Database, assignment_id: int, shopper_id: int | None, store_code: str) -> list[Problem]:
+    """Why an audit cannot be the report of this planned visit (none when it can)."""
+    query = (
+        sa.select(models.Assignment.shopper_id, models.Assignment.cancelled, models.Store.code)
+        .join(models.Store, models.Store.id == models.Assignment.store_id)
+        .where(models.Assignment.id == assignment_id)
+    )
+    with db.engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None or (shopper_id is not None and row.shopper_id != shopper_id):
+        return [Problem("assignment", f"no planned visit {assignment_id} for you")]
+    if row.code != store_code:
+        return [Problem("assignment", f"planned visit {assignment_id} is to store {row.code}, not {store_code}")]
+    return []

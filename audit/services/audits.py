@@ -24,7 +24,7 @@ from audit.domain import scoring
 from audit.domain.answers import Answer
 from audit.domain.checklist import Checklist
 from audit.errors import Conflict, Invalid, NotFound, Problem
-from audit.services import checklists
+from audit.services import assignments, checklists, photos
 from audit.services.access import Viewer
 from audit.storage import bulk, models
 from audit.storage.db import Database
@@ -32,6 +32,7 @@ from audit.storage.writer import GroupWriter
 
 MAX_FUTURE = timedelta(hours=1)
 MAX_VISIT = timedelta(hours=24)
+MAX_AUDIT_PHOTOS = 20
 
 
 class AnswerIn(BaseModel):
@@ -54,6 +55,10 @@ class Submission(BaseModel):
     finished_at: AwareDatetime
     answers: dict[str, AnswerIn]
     notes: str = Field(default="", max_length=answers_module.MAX_TEXT)
+    assignment: int | None = Field(default=None, description="the planned visit this audit was made for")
+    photos: list[UUID] = Field(
+        default=[], max_length=MAX_AUDIT_PHOTOS, description="photos of the whole visit, uploaded first"
+    )
 
     @field_validator("answers")
     @classmethod
@@ -114,6 +119,7 @@ class Prepared:
     audit: dict[str, Any]
     sections: list[dict[str, Any]]
     answers: list[dict[str, Any]]
+    photos: list[tuple[str, str]] = field(default_factory=list)  # (photo id, item key or "")
 
 
 @dataclass
@@ -143,6 +149,8 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
     problems = _time_problems(submission)
     given = {key: Answer(value=a.value, comment=a.comment) for key, a in submission.answers.items()}
     problems += [Problem(e.item, e.message) for e in answers_module.check(spec, given)]
+    if submission.assignment is not None:
+        problems += assignments.submission_problems(db, submission.assignment, shopper_id, submission.store)
     if problems:
         raise Invalid(problems=problems)
     result = scoring.score(spec, given)
@@ -161,7 +169,7 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
         "score": result.percent,
         "critical_failed": result.critical_failed,
         "content_hash": content_hash(submission),
-        "assignment_id": None,
+        "assignment_id": submission.assignment,
         "excluded": False,
         "excluded_reason": "",
         "excluded_by_id": None,
@@ -186,7 +194,18 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
         for i in result.items
         if i.key in given
     ]
-    return Prepared(audit_id, submission.store, audit_row["content_hash"], spec, audit_row, section_rows, answer_rows)
+    photo_refs = [
+        (str(UUID(str(given[i.key].value))), i.key) for i in spec.items if i.type == "photo" and _filled(given, i.key)
+    ]
+    photo_refs += [(str(photo_id), "") for photo_id in submission.photos]
+    return Prepared(
+        audit_id, submission.store, audit_row["content_hash"], spec, audit_row, section_rows, answer_rows, photo_refs
+    )
+
+
+def _filled(given: dict[str, Answer], key: str) -> bool:
+    answer = given.get(key)
+    return answer is not None and not answer.is_blank and not answer.is_na
 
 
 def content_hash(submission: Submission) -> str:
@@ -252,6 +271,10 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         elif prepared.store_code not in stores:
             problem = Problem("store", f"unknown store {prepared.store_code!r}")
             outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
+        elif problems := photos.attachable_problems(
+            connection, prepared.photos, prepared.id, prepared.audit["shopper_id"]
+        ):
+            outcomes.append(Outcome("invalid", prepared.id, problems=problems))
         else:
             prepared.audit["store_id"] = stores[prepared.store_code]
             stored[prepared.id] = prepared.content_hash
@@ -261,6 +284,8 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         bulk.insert_rows(connection, models.Audit.__table__, [p.audit for p in new])
         bulk.insert_rows(connection, models.AuditSection.__table__, [row for p in new for row in p.sections])
         bulk.insert_rows(connection, models.Answer.__table__, [row for p in new for row in p.answers])
+        for p in new:
+            photos.attach(connection, p.id, p.photos)
     return outcomes
 
 

@@ -192,6 +192,8 @@ class Photo(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     audit_id: str | None = Field(default=None, foreign_key="audits.id", index=True, max_length=36)
     item_key: str = Field(default="", max_length=64)
+    # who uploaded it: a photo travels ahead of its audit, unattached until the audit arrives
+    uploaded_by_id: int | None = Field(default=None, foreign_key="users.id")
     content_type: str = Field(max_length=64)
     size: int
     sha256: str = Field(max_length=64)

@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.services import analytics, assignments, audits
+from audit.services import analytics
+from audit.web import shopper
 from audit.web.auth import viewer_of
 
 PERIOD_DAYS = 90
@@ -19,7 +20,7 @@ PERIOD_DAYS = 90
 async def home(request: Request) -> Response:
     viewer = viewer_of(request)
     if viewer.role == "shopper":
-        return await shopper_home(request)
+        return await shopper.my_visits(request)
     settings = request.app.state.settings
     zone = ZoneInfo(settings.timezone)
     today = datetime.now(zone).date()
@@ -30,14 +31,3 @@ async def home(request: Request) -> Response:
     )
     context = {"regions": regions, "start": start.date(), "end": today, "days": PERIOD_DAYS}
     return request.app.state.templates.TemplateResponse(request, "home.html", context)
-
-
-async def shopper_home(request: Request) -> Response:
-    viewer = viewer_of(request)
-    zone = ZoneInfo(request.app.state.settings.timezone)
-    today = datetime.now(zone).date()
-    db = request.app.state.db
-    visits = await run_in_threadpool(assignments.listing, db, viewer.email, today - timedelta(days=14))
-    done = await run_in_threadpool(audits.for_shopper, db, viewer.id, 20)
-    context = {"visits": visits, "done": done, "today": today, "zone": zone}
-    return request.app.state.templates.TemplateResponse(request, "shopper_home.html", context)

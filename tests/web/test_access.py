@@ -21,6 +21,13 @@ EMAILS = {"owner": "owner@example.com", "north_manager": "north@example.com", "s
 # {own} is an audit in the north by the shopper; {other} an audit in the south by another shopper.
 EXPECTED = {
     ("GET", "/"): (303, 200, 200, 200),
+    ("GET", "/visits/{visit}"): (303, 403, 403, 200),
+    ("GET", "/outbox"): (200, 200, 200, 200),
+    ("GET", "/offline"): (200, 200, 200, 200),
+    ("GET", "/sw.js"): (200, 200, 200, 200),
+    ("GET", "/manifest.webmanifest"): (200, 200, 200, 200),
+    ("GET", "/api/session"): (401, 200, 200, 200),
+    ("PUT", "/api/photos/{photo}"): (401, 201, 403, 201),
     ("GET", "/login"): (200, 303, 303, 303),
     ("POST", "/login"): (401, 401, 401, 401),
     ("POST", "/logout"): (303, 303, 303, 303),
@@ -61,7 +68,7 @@ def audits(client_for, org):
     other = actors.body(org.quick, store="STH-001")
     assert client_for("shopper@example.com").post("/api/audits", json=own).status_code == 201
     assert client_for("other@example.com").post("/api/audits", json=other).status_code == 201
-    return {"own": own["id"], "other": other["id"]}
+    return {"own": own["id"], "other": other["id"], "visit": org.visits[0], "photo": "new"}
 
 
 def people(app, client_for):
@@ -73,6 +80,8 @@ def people(app, client_for):
 def call(client, method, path, org):
     if method == "GET":
         return client.get(path)
+    if method == "PUT":
+        return client.put(path.replace("/new", f"/{uuid.uuid4()}"), content=actors.picture())
     if path == "/api/audits":
         return client.post(path, json=actors.body(org.main, store="NTH-001", id=str(uuid.uuid4())))
     return client.post(path, data={"csrf_token": client.headers.get("X-CSRF-Token", ""), "reason": "test reason"})
@@ -87,6 +96,9 @@ def test_every_route_answers_each_person_as_declared(app, client_for, org, audit
     declared = {(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods - {"HEAD"}}
     expected_paths = {(m, re.sub(r"\{own\}|\{other\}", "{audit_id}", p)) for m, p in EXPECTED}
     expected_paths = {(m, p.replace("/photos/none", "/photos/{photo_id}")) for m, p in expected_paths}
+    expected_paths = {
+        (m, p.replace("{photo}", "{photo_id}").replace("{visit}", "{assignment_id}")) for m, p in expected_paths
+    }
     expected_paths = {(m, re.sub(r"/(regions|stores)/[A-Z]{3}(-\d+)?", r"/\1/{code}", p)) for m, p in expected_paths}
     assert declared == expected_paths, "a route was added or removed: say in EXPECTED who may use it"
     for (method, template), statuses in EXPECTED.items():

@@ -1,0 +1,126 @@
+"""The shopper's app: "My visits", the visit form, the outbox, and what makes it a PWA
+(the service worker, the manifest, the offline page) plus the photo upload.
+
+Pages are rendered on the server and cached by the service worker; the phone's own
+state (drafts, the outbox, photos not yet sent) lives in IndexedDB and is drawn by
+the small scripts in static/js.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from audit.errors import Invalid, NotFound, Problem
+from audit.services import audits, photos, visits
+from audit.web import assets
+from audit.web.api import json_response, read_body
+from audit.web.auth import viewer_of
+
+OVERDUE_DAYS = 14  # overdue visits stay on the list this long
+
+
+def _today(request: Request) -> datetime:
+    return datetime.now(ZoneInfo(request.app.state.settings.timezone))
+
+
+async def my_visits(request: Request) -> Response:
+    viewer = viewer_of(request)
+    db = request.app.state.db
+    today = _today(request).date()
+    planned = await run_in_threadpool(visits.planned, db, viewer.id, today - timedelta(days=OVERDUE_DAYS))
+    done = await run_in_threadpool(audits.for_shopper, db, viewer.id, 20)
+    context = {
+        "visits": planned,
+        "done": done,
+        "today": today,
+        "zone": ZoneInfo(request.app.state.settings.timezone),
+        "checklist_urls": sorted({f"/api/checklists/{v.checklist}" for v in planned}),
+    }
+    return request.app.state.templates.TemplateResponse(request, "shopper/visits.html", context)
+
+
+async def visit_form(request: Request) -> Response:
+    try:
+        assignment_id = int(request.path_params["assignment_id"])
+    except ValueError:
+        raise NotFound("no such visit") from None
+    found = await run_in_threadpool(visits.form, request.app.state.db, viewer_of(request), assignment_id)
+    context = {"visit": found.visit, "spec": found.spec, "today": _today(request).date()}
+    return request.app.state.templates.TemplateResponse(request, "shopper/visit.html", context)
+
+
+async def outbox_page(request: Request) -> Response:
+    return request.app.state.templates.TemplateResponse(request, "shopper/outbox.html", {})
+
+
+async def offline_page(request: Request) -> Response:
+    return request.app.state.templates.TemplateResponse(request, "shopper/offline.html", {})
+
+
+async def session_info(request: Request) -> Response:
+    """Who is signed in and a fresh CSRF token: the outbox asks before every upload, so a
+    page cached days ago never sends a stale token, and an ended session is noticed."""
+    viewer = viewer_of(request)
+    return json_response({"email": viewer.email, "role": viewer.role, "csrf_token": request.state.csrf_token})
+
+
+async def put_photo(request: Request) -> Response:
+    try:
+        photo_id = UUID(request.path_params["photo_id"])
+    except ValueError:
+        raise Invalid(problems=[Problem("photo_id", "the photo id must be a UUID")]) from None
+    limit = request.app.state.settings.max_photo_bytes
+    data = await read_body(request, limit)
+    if not data:
+        raise Invalid(problems=[Problem("photo", "the upload is empty")])
+    stored = await run_in_threadpool(photos.store, request.app.state.db, viewer_of(request), photo_id, data)
+    body = {"id": stored.id, "size": stored.size, "width": stored.width, "height": stored.height}
+    return json_response(body, status=201 if stored.status == "created" else 200)
+
+
+SW_HEADERS = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
+
+
+async def service_worker(request: Request) -> Response:
+    """The worker script with this release's version and shell list written in."""
+    source = (assets.STATIC / "js" / "sw.js").read_text()
+    source = source.replace("__VERSION__", assets.shell_version()).replace(
+        "__SHELL__", orjson.dumps(assets.shell_urls()).decode()
+    )
+    return Response(source, media_type="text/javascript", headers=SW_HEADERS)
+
+
+def manifest_data() -> dict[str, object]:
+    icons = [
+        {"src": assets.static_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+        {"src": assets.static_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+        {
+            "src": assets.static_url("icons/maskable-512.png"),
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        },
+    ]
+    return {
+        "name": "Audit: store visits",
+        "short_name": "Audit",
+        "description": "Fill mystery-shopper checklists in the store, with or without signal.",
+        "id": "/",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": icons,
+    }
+
+
+async def manifest(request: Request) -> Response:
+    return Response(orjson.dumps(manifest_data()), media_type="application/manifest+json")
