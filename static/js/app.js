@@ -80,18 +80,26 @@
     });
   }
 
-  /* "My visits": keep every planned visit's form (and its checklist) for use with no signal. */
+  /* "My visits": keep every planned visit's form (and its checklist) for use with no
+   * signal. The service worker fetches and stores them: it owns the caches. */
   async function keepVisitsOffline() {
     const links = all("a[data-offline]").map(function (a) { return a.getAttribute("href"); });
     const extra = all("[data-offline-also]").flatMap(function (el) { return el.dataset.offlineAlso.split(" ").filter(Boolean); });
-    if (!links.length || !("caches" in self)) return;
-    const cache = await caches.open("audit-pages");
-    await Promise.all(links.concat(extra, ["/"]).map(async function (url) {
-      try {
-        const response = await fetch(url, { credentials: "same-origin" });
-        if (response.ok && !response.redirected) await cache.put(url, response);
-      } catch (_) { /* offline now: the copy from last time stays */ }
-    }));
+    if (!links.length || !("serviceWorker" in navigator)) return;
+    const registration = await navigator.serviceWorker.ready;
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (!event.data || !event.data.kept) return;
+      const ready = links.filter(function (url) { return event.data.kept.indexOf(url) >= 0; }).length;
+      const line = document.querySelector("[data-offline-ready]");
+      if (line) {
+        line.textContent = ready === links.length
+          ? "Ready without signal: every visit above opens on this phone even offline."
+          : ready + " of " + links.length + " visits can open without signal; open this page again with a connection.";
+        line.hidden = false;
+      }
+      document.body.dataset.offlineReady = String(ready === links.length);
+    });
+    registration.active.postMessage({ keep: links.concat(extra, ["/"]) });
   }
 
   /* "My visits": say which visits have a draft or wait to upload on this phone. */

@@ -30,8 +30,24 @@ self.addEventListener("activate", function (event) {
   );
 });
 
+async function keep(urls, client) {
+  const cache = await caches.open(PAGES);
+  const kept = await Promise.all(urls.map(async function (url) {
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok || response.redirected) return false;
+      await cache.put(url, response);
+      return true;
+    } catch (_) {
+      return Boolean(await cache.match(url)); // offline now: the copy from last time stays
+    }
+  }));
+  if (client) client.postMessage({ kept: urls.filter(function (_, i) { return kept[i]; }) });
+}
+
 self.addEventListener("message", function (event) {
   if (event.data === "skip-waiting") self.skipWaiting();
+  else if (event.data && Array.isArray(event.data.keep)) event.waitUntil(keep(event.data.keep, event.source));
 });
 
 self.addEventListener("sync", function (event) {

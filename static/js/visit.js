@@ -317,6 +317,7 @@
       if (read(target)) { save(); progress(); }
     });
     form.addEventListener("submit", submit);
+    form.dataset.ready = "true"; // the draft is on screen
   }
 
   start();

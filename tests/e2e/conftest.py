@@ -1,0 +1,210 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real server process
+on loopback with a real SQLite file. Nothing is mocked between the browser and the
+database; a test may stop and restart the server to play a lost connection."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+from audit.services import assignments
+from audit.settings import ROOT, Settings
+from audit.storage import migrate, models
+from audit.storage.db import Database
+from tests import actors
+from tests.web.test_server import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+pytestmark = pytest.mark.e2e
+
+
+class Server:
+    """`audit serve` on a fixed port, which a test may stop and start again."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "AUDIT_SQLITE_PATH": str(self.settings.sqlite_path), "AUDIT_TIMEZONE": "UTC"}
+        env.pop("DATABASE_URL", None)
+        command = [sys.executable, "-m", "audit.cli", "serve", "--port", str(self.port), "--workers", "1"]
+        log = open(self.settings.sqlite_path.with_suffix(".log"), "ab")  # noqa: SIM115 (kept for the process)
+        self.process = subprocess.Popen(
+            command, env=env, cwd=ROOT, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx2.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            assert self.process.poll() is None, "server exited"
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def e2e_settings(tmp_path: Path) -> Iterator[Settings]:
+    """A migrated SQLite file with the test company, and visits planned for today."""
+    settings = Settings(checklists_dir=ROOT / "checklists", sqlite_path=tmp_path / "audit.db")
+    db = Database(settings)
+    try:
+        migrate.upgrade(db)
+        actors.make_org(db)
+        today = date.today()
+        for store in ("NTH-001", "NTH-002"):
+            assignments.add(db, "shopper@example.com", store, "customer-service", today, today + timedelta(days=3))
+    finally:
+        db.dispose()
+    yield settings
+
+
+@pytest.fixture
+def server(e2e_settings: Settings) -> Iterator[Server]:
+    running = Server(e2e_settings)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def phone(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
+    """A phone-sized Chromium with a profile of its own (it can be closed and opened again)."""
+    context = open_phone(playwright, tmp_path / "profile")
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def open_phone(playwright: Playwright, profile: Path, **options: Any) -> BrowserContext:
+    return playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=ARGS, **{**PHONE, **options}
+    )
+
+
+def sign_in(page: Page, base: str, email: str = "shopper@example.com", next_path: str = "/") -> None:
+    page.goto(f"{base}/login?next={next_path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", actors.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+def visit_links(page: Page) -> list[str]:
+    return [a.get_attribute("href") or "" for a in page.locator("a[data-offline]").all()]
+
+
+def fill_item(page: Page, fieldset: Any, photo: Path | None) -> None:
+    """The best answer an attentive shopper would give, by the item's type."""
+    kind = fieldset.get_attribute("data-type")
+    if kind == "yesno":
+        fieldset.locator(".choice").first.tap()
+    elif kind == "scale":
+        fieldset.locator(".choice:not(:has(input[value=na]))").last.tap()
+    elif kind == "choice":
+        fieldset.locator(".choice").first.tap()
+    elif kind == "number":
+        fieldset.locator("input[type=number]").fill("5")
+    elif kind == "text":
+        fieldset.locator("textarea").first.fill("Sam at the till, green fleece")
+    elif kind == "photo" and photo is not None:
+        fieldset.locator("input[type=file]").set_input_files(str(photo))
+        fieldset.locator(".thumbs img").wait_for()
+
+
+def fill(page: Page, photo: Path | None = None, start: int = 0, stop: int | None = None) -> None:
+    items = page.locator("fieldset.item").all()[start:stop]
+    for fieldset in items:
+        fill_item(page, fieldset, photo)
+
+
+def answered(page: Page) -> str:
+    page.locator("#visit[data-ready]").wait_for(state="attached")
+    return page.locator("[data-progress-text]").inner_text()
+
+
+def wait_until_sent(page: Page, timeout: float = 30_000) -> None:
+    page.wait_for_function(
+        "() => document.querySelector('[data-outbox-count]').textContent === '0'"
+        " && document.querySelector('[data-outbox-count]').classList.contains('zero')",
+        timeout=timeout,
+    )
+
+
+def stored_audits(settings: Settings) -> list[dict[str, Any]]:
+    """Each stored audit with its answers and photos, read straight from the file."""
+    db = Database(settings)
+    try:
+        with db.engine.connect() as connection:
+            audits = connection.execute(sa.select(models.Audit)).mappings().all()
+            result = []
+            for audit in audits:
+                answers = connection.execute(
+                    sa.select(models.Answer.item_key, models.Answer.value).where(models.Answer.audit_id == audit["id"])
+                ).all()
+                photos = connection.execute(
+                    sa.select(models.Photo.item_key, models.Photo.content_type).where(
+                        models.Photo.audit_id == audit["id"]
+                    )
+                ).all()
+                result.append({**audit, "answers": dict(answers), "photos": list(photos)})
+            return result
+    finally:
+        db.dispose()
+
+
+def a_photo(tmp_path: Path) -> Path:
+    """A phone-camera-sized JPEG with a location in its metadata."""
+    from PIL import Image
+
+    path = tmp_path / "receipt.jpg"
+    image = Image.new("RGB", (3000, 2000), (230, 225, 210))
+    exif = Image.Exif()
+    exif[0x8825] = {2: (51.0, 30.0, 0.0), 1: "N"}  # GPS: the store's position, which must not be kept
+    image.save(path, "JPEG", quality=80, exif=exif)
+    return path
+
+
+def today_iso() -> str:
+    return datetime.now().date().isoformat()

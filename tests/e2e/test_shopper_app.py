@@ -1,0 +1,149 @@
+"""The shopper's app in a real phone-sized Chromium: online, offline, a server lost
+mid-upload, an ended session. In each story the server ends with exactly one copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Playwright, Route, expect
+
+from audit.storage import models
+from audit.storage.db import Database
+from tests.e2e.conftest import (
+    Server,
+    a_photo,
+    answered,
+    fill,
+    fill_item,
+    open_phone,
+    sign_in,
+    stored_audits,
+    visit_links,
+    wait_until_sent,
+)
+
+pytestmark = pytest.mark.e2e
+ITEMS = 37  # the default checklist
+UNANSWERED_PHOTO_ITEMS = 1  # receipt_photo, left out when no photo is given
+
+
+def test_a_shopper_fills_the_default_checklist_and_submits_online(server: Server, phone, tmp_path: Path):
+    page = phone.new_page()
+    sign_in(page, server.base)
+    assert page.locator("h1").inner_text() == "My visits"
+    page.goto(server.base + visit_links(page)[0])
+    assert answered(page) == f"0 of {ITEMS} answered"
+    fill(page, a_photo(tmp_path))
+    assert answered(page) == f"{ITEMS} of {ITEMS} answered"
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    wait_until_sent(page)
+    [audit] = stored_audits(server.settings)
+    assert len(audit["answers"]) == ITEMS
+    assert audit["answers"]["warm_greeting"] == "yes" and audit["score"] == 100.0
+    assert audit["assignment_id"] is not None
+    assert audit["photos"] == [("receipt_photo", "image/jpeg")]
+    page.goto(server.base + "/")
+    assert "100.0" in page.locator("#submitted ~ article").first.inner_text()
+
+
+def test_offline_story_the_audit_arrives_once_with_every_answer_and_the_photo(
+    server: Server, playwright: Playwright, tmp_path: Path
+):
+    profile = tmp_path / "profile"
+    phone = open_phone(playwright, profile)
+    page = phone.new_page()
+    sign_in(page, server.base)
+    second = visit_links(page)[1]
+    # My visits keeps every planned visit's form for use without signal
+    page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
+    phone.set_offline(True)
+    server.stop()  # no signal at all, whatever path a request takes
+    page.goto(server.base + second)  # never opened before
+    assert page.locator("h1").inner_text().startswith("York")
+    photo = a_photo(tmp_path)
+    fill(page, photo, stop=20)
+    fill_item(page, page.locator("fieldset.item[data-type=photo]"), photo)
+    half = answered(page)
+    choices = page.locator("input:checked").count()
+    page.reload()
+    assert answered(page) == half, "the draft came back exactly"
+    assert page.locator("input:checked").count() == choices
+    assert page.locator("fieldset.item[data-type=photo] .thumbs img").count() == 1
+    fill(page, None, start=20)
+    assert answered(page) == f"{ITEMS} of {ITEMS} answered"
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    expect(page.locator("li.queued")).to_have_count(1)
+    phone.close()
+
+    server.start()
+    phone = open_phone(playwright, profile)
+    try:
+        page = phone.new_page()
+        page.goto(server.base + "/")
+        wait_until_sent(page)
+        [audit] = stored_audits(server.settings)
+        assert len(audit["answers"]) == ITEMS
+        assert audit["photos"] == [("receipt_photo", "image/jpeg")]
+        page.reload()
+        assert "York" in page.locator("#submitted ~ article").first.inner_text()
+    finally:
+        phone.close()
+
+
+def test_a_server_lost_during_upload_gets_the_audit_exactly_once(
+    server: Server, playwright: Playwright, tmp_path: Path
+):
+    phone = open_phone(playwright, tmp_path / "profile", service_workers="block")
+    try:
+        page = phone.new_page()
+        sign_in(page, server.base)
+        page.goto(server.base + visit_links(page)[0])
+        fill(page)
+
+        def store_then_lose_the_answer(route: Route) -> None:
+            route.fetch()  # the server stores the audit...
+            server.stop()  # ...and goes down before the phone hears back
+            route.abort("connectionreset")
+
+        page.route("**/api/audits", store_then_lose_the_answer, times=1)
+        page.get_by_role("button", name="Submit audit").tap()
+        page.wait_for_url("**/outbox")
+        page.locator("li.queued", has_text="No connection").wait_for(timeout=15_000)
+        assert len(stored_audits(server.settings)) == 1
+        server.start()
+        wait_until_sent(page, timeout=60_000)  # the backoff timer retries by itself
+        [audit] = stored_audits(server.settings)
+        assert len(audit["answers"]) == ITEMS - UNANSWERED_PHOTO_ITEMS
+    finally:
+        phone.close()
+
+
+def test_an_ended_session_keeps_the_audit_until_the_shopper_signs_in_again(server: Server, phone):
+    page = phone.new_page()
+    sign_in(page, server.base)
+    page.goto(server.base + visit_links(page)[0])
+    fill(page)
+    db = Database(server.settings)
+    try:
+        with db.write_session() as session:
+            session.execute(sa.delete(models.UserSession))
+    finally:
+        db.dispose()
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    banner = page.locator("#signin-banner")
+    banner.wait_for(state="visible")
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    assert stored_audits(server.settings) == []
+    banner.get_by_role("link", name="Sign in").tap()
+    page.fill("input[name=email]", "shopper@example.com")
+    page.fill("input[name=password]", "tested-and-true-42")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/outbox")
+    wait_until_sent(page)
+    assert len(stored_audits(server.settings)) == 1
