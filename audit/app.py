@@ -70,7 +70,9 @@ def routes() -> list[Route | Mount]:
 
 
 async def openapi_json(request: Request) -> Response:
-    return api.json_response(openapi.document(api.OPERATIONS + exports_operations(), "audit", VERSION))
+    return api.json_response(
+        openapi.document(api.OPERATIONS + shopper.OPERATIONS + exports_operations(), "audit", VERSION)
+    )
 
 
 def exports_operations() -> list[openapi.Operation]:

@@ -19,6 +19,7 @@ class Operation:
     summary: str
     body: type[BaseModel] | None
     responses: dict[str, type[BaseModel]]
+    upload: tuple[str, ...] = ()  # media types of a raw (non-JSON) request body, e.g. a photo
 
 
 def document(operations: list[Operation], title: str, version: str) -> dict[str, Any]:
@@ -49,6 +50,9 @@ def document(operations: list[Operation], title: str, version: str) -> dict[str,
                 "required": True,
                 "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
             }
+        if op.upload:
+            binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+            entry["requestBody"] = {"required": True, "content": {media: binary for media in op.upload}}
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",

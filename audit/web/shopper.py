@@ -13,6 +13,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,8 +21,9 @@ from starlette.responses import Response
 from audit.errors import Invalid, NotFound, Problem
 from audit.services import audits, photos, visits
 from audit.web import assets
-from audit.web.api import json_response, read_body
+from audit.web.api import ErrorOut, json_response, read_body
 from audit.web.auth import viewer_of
+from audit.web.openapi import Operation
 
 OVERDUE_DAYS = 14  # overdue visits stay on the list this long
 
@@ -64,11 +66,40 @@ async def offline_page(request: Request) -> Response:
     return request.app.state.templates.TemplateResponse(request, "shopper/offline.html", {})
 
 
+class SessionOut(BaseModel):
+    email: str
+    role: str
+    csrf_token: str = Field(description="send as X-CSRF-Token with every POST and PUT")
+
+
+class PhotoOut(BaseModel):
+    """The stored photo: a re-encoded JPEG without metadata, at most 1600 px a side."""
+
+    id: str
+    size: int
+    width: int
+    height: int
+
+
+ERRORS = {"401": ErrorOut, "403": ErrorOut, "422": ErrorOut}
+OPERATIONS = [
+    Operation("GET", "/api/session", "Who is signed in, and a fresh CSRF token", None, {"200": SessionOut, **ERRORS}),
+    Operation(
+        "PUT",
+        "/api/photos/{photo_id}",
+        "Upload a photo ahead of its audit (idempotent on its id)",
+        None,
+        {"201": PhotoOut, "200": PhotoOut, "409": ErrorOut, "413": ErrorOut, **ERRORS},
+        upload=("image/jpeg", "image/png", "image/webp"),
+    ),
+]
+
+
 async def session_info(request: Request) -> Response:
     """Who is signed in and a fresh CSRF token: the outbox asks before every upload, so a
     page cached days ago never sends a stale token, and an ended session is noticed."""
     viewer = viewer_of(request)
-    return json_response({"email": viewer.email, "role": viewer.role, "csrf_token": request.state.csrf_token})
+    return json_response(SessionOut(email=viewer.email, role=viewer.role, csrf_token=request.state.csrf_token))
 
 
 async def put_photo(request: Request) -> Response:
@@ -81,7 +112,7 @@ async def put_photo(request: Request) -> Response:
     if not data:
         raise Invalid(problems=[Problem("photo", "the upload is empty")])
     stored = await run_in_threadpool(photos.store, request.app.state.db, viewer_of(request), photo_id, data)
-    body = {"id": stored.id, "size": stored.size, "width": stored.width, "height": stored.height}
+    body = PhotoOut(id=stored.id, size=stored.size, width=stored.width, height=stored.height)
     return json_response(body, status=201 if stored.status == "created" else 200)
 
 
