@@ -127,9 +127,9 @@
     window.addEventListener("online", function () { send(true); });
     window.addEventListener("outbox-changed", refresh);
     if (outbox.channel) outbox.channel.addEventListener("message", refresh);
-    await registerWorker().catch(function () {});
+    registerWorker().catch(function () { /* no service worker: the app still works online */ });
     await refresh();
-    showLocalState();
+    await showLocalState();
     keepVisitsOffline();
     if (navigator.onLine !== false) send(true);
   }
