@@ -22,7 +22,7 @@ from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUB
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, dashboards, exports, openapi, pages, shopper
+from audit.web import account, api, dashboards, exports, openapi, pages, shopper, uploads
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
@@ -45,6 +45,8 @@ def routes() -> list[Route | Mount]:
         Route("/account/password", guard(SIGNED_IN, account.password_form), methods=["GET"]),
         Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
+        Route("/admin/saved-audits", guard(OWNER, uploads.form), methods=["GET"]),
+        Route("/admin/saved-audits", guard(OWNER, uploads.bring_in), methods=["POST"]),
         Route("/regions", guard(STAFF, dashboards.company), methods=["GET"]),
         Route("/regions/{code}", guard(STAFF, dashboards.region), methods=["GET"]),
         Route("/regions/{code}/behaviours", guard(STAFF, dashboards.heatmap), methods=["GET"]),

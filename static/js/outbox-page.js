@@ -95,7 +95,7 @@
         const photo = await store.getPhoto(id);
         if (photo) photos.push({ id: id, type: photo.type, data: await base64(photo.blob) });
       }
-      audits.push({ submission: entry.submission, store_name: entry.store_name, photos: photos });
+      audits.push({ shopper: entry.shopper, store_name: entry.store_name, submission: entry.submission, photos: photos });
     }
     const file = { format: "audit-outbox", version: 1, saved_at: new Date().toISOString(), audits: audits };
     const blob = new Blob([JSON.stringify(file)], { type: "application/json" });

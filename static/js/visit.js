@@ -279,7 +279,7 @@
     const photoIds = Object.keys(draft.photos).reduce(function (ids, key) { return ids.concat(draft.photos[key]); }, []).concat(draft.audit_photos);
     const entry = {
       id: draft.id, assignment: assignment, store: draft.store, store_name: draft.store_name,
-      submission: submission(), photo_ids: photoIds, draft: draft,
+      shopper: form.dataset.shopper, submission: submission(), photo_ids: photoIds, draft: draft,
       state: "waiting", attempts: 0, next_try: 0, error: "", problems: [], queued_at: Date.now(),
     };
     await saving;

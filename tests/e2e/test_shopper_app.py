@@ -147,3 +147,40 @@ def test_an_ended_session_keeps_the_audit_until_the_shopper_signs_in_again(serve
     page.wait_for_url("**/outbox")
     wait_until_sent(page)
     assert len(stored_audits(server.settings)) == 1
+
+
+def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_makes_one_audit(
+    server: Server, playwright: Playwright, tmp_path: Path
+):
+    phone = open_phone(playwright, tmp_path / "profile")
+    owner = open_phone(playwright, tmp_path / "owner", viewport={"width": 1280, "height": 900})
+    try:
+        page = phone.new_page()
+        sign_in(page, server.base)
+        page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
+        page.goto(server.base + visit_links(page)[0])
+        fill(page, a_photo(tmp_path))
+        server.stop()  # no way to upload
+        page.get_by_role("button", name="Submit audit").tap()
+        page.wait_for_url("**/outbox")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Save to file").tap()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name.startswith("audits-waiting-") and saved.suffix == ".json"
+
+        server.start()
+        desk = owner.new_page()
+        sign_in(desk, server.base, "owner@example.com", "/admin/saved-audits")
+        desk.set_input_files("input[name=file]", str(saved))
+        desk.get_by_role("button", name="Bring in the audits").click()
+        expect(desk.locator("tbody")).to_contain_text("Stored")
+        [audit] = stored_audits(server.settings)
+        assert len(audit["answers"]) == ITEMS and audit["photos"] == [("receipt_photo", "image/jpeg")]
+
+        page.get_by_role("button", name="Send now").tap()  # the phone's copy meets the stored one
+        wait_until_sent(page)
+        assert len(stored_audits(server.settings)) == 1
+    finally:
+        phone.close()
+        owner.close()

@@ -34,6 +34,8 @@ EXPECTED = {
     ("GET", "/account/password"): (303, 200, 200, 200),
     ("POST", "/account/password"): (303, 422, 422, 422),
     ("GET", "/admin/security"): (303, 200, 403, 403),
+    ("GET", "/admin/saved-audits"): (303, 200, 403, 403),
+    ("POST", "/admin/saved-audits"): (303, 422, 403, 403),
     ("GET", "/regions"): (303, 200, 200, 403),
     ("GET", "/regions/NTH"): (303, 200, 200, 403),
     ("GET", "/regions/STH"): (303, 200, 404, 403),
