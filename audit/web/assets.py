@@ -52,9 +52,10 @@ def shell_urls() -> list[str]:
     return [static_url(name) for name in SHELL_FILES] + list(SHELL_PAGES)
 
 
-def shell_version() -> str:
-    """Changes with any shell file or the service worker itself: a new version installs."""
-    parts = [file_hash(name) for name in SHELL_FILES] + [file_hash("js/sw.js")]
+def shell_version(release: str = "") -> str:
+    """Changes with any shell file, the service worker itself or the release label: phones
+    then install the new version and offer it to the shopper."""
+    parts = [file_hash(name) for name in SHELL_FILES] + [file_hash("js/sw.js"), release]
     return hashlib.sha256("".join(parts).encode()).hexdigest()[:12]
 
 

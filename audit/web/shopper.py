@@ -122,7 +122,8 @@ SW_HEADERS = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
 async def service_worker(request: Request) -> Response:
     """The worker script with this release's version and shell list written in."""
     source = (assets.STATIC / "js" / "sw.js").read_text()
-    source = source.replace("__VERSION__", assets.shell_version()).replace(
+    release = request.app.state.settings.release
+    source = source.replace("__VERSION__", assets.shell_version(release)).replace(
         "__SHELL__", orjson.dumps(assets.shell_urls()).decode()
     )
     return Response(source, media_type="text/javascript", headers=SW_HEADERS)

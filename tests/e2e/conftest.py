@@ -49,8 +49,8 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        env = {**os.environ, "AUDIT_SQLITE_PATH": str(self.settings.sqlite_path), "AUDIT_TIMEZONE": "UTC"}
+    def start(self, **extra_env: str) -> None:
+        env = {**os.environ, "AUDIT_SQLITE_PATH": str(self.settings.sqlite_path), "AUDIT_TIMEZONE": "UTC", **extra_env}
         env.pop("DATABASE_URL", None)
         command = [sys.executable, "-m", "audit.cli", "serve", "--port", str(self.port), "--workers", "1"]
         log = open(self.settings.sqlite_path.with_suffix(".log"), "ab")  # noqa: SIM115 (kept for the process)

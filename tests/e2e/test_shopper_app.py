@@ -184,3 +184,29 @@ def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_make
     finally:
         phone.close()
         owner.close()
+
+
+def test_a_new_version_waits_for_the_shoppers_yes_and_keeps_the_half_filled_draft(server: Server, phone):
+    page = phone.new_page()
+    sign_in(page, server.base)
+    page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
+    page.goto(server.base + visit_links(page)[0])
+    fill(page, stop=6)
+    half = answered(page)
+    shells_of = "caches.keys().then(names => names.filter(n => n.startsWith('audit-shell-')))"
+    [old_shell] = page.evaluate(shells_of)
+    server.stop()
+    server.start(AUDIT_RELEASE="next")
+    page.evaluate("window.stillTheSamePage = true")
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    banner = page.locator("#update-banner")
+    banner.wait_for(state="visible", timeout=15_000)
+    assert page.evaluate("window.stillTheSamePage") is True, "no reload under the shopper's fingers"
+    assert answered(page) == half
+    banner.get_by_role("button", name="Update now").tap()
+    page.wait_for_function(
+        "() => window.stillTheSamePage === undefined && !!document.querySelector('#visit[data-ready]')"
+    )
+    assert answered(page) == half, "the draft survived the update"
+    [new_shell] = page.evaluate(shells_of)
+    assert new_shell != old_shell, "the old version's cache is gone"
