@@ -23,7 +23,7 @@ from audit.services.access import OWNER, PUBLIC, SIGNED_IN, STAFF, SUBMITTERS
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, dashboards, exports, openapi, pages
+from audit.web import account, api, dashboards, exports, openapi, pages, reports
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,12 @@ def routes() -> list[Route | Mount]:
         Route("/regions/{code}/comparison.csv", guard(STAFF, exports.comparison_csv), methods=["GET"]),
         Route("/regions/{code}/audits.csv", guard(STAFF, exports.audits_csv), methods=["GET"]),
         Route("/regions/{code}/answers.csv", guard(STAFF, exports.answers_csv), methods=["GET"]),
+        Route("/regions/{code}/report.pdf", guard(STAFF, reports.region_pdf), methods=["GET"]),
+        Route("/regions/{code}/audits.zip", guard(STAFF, reports.region_zip), methods=["GET"]),
         Route("/stores/{code}", guard(STAFF, dashboards.store), methods=["GET"]),
+        Route("/stores/{code}/report.pdf", guard(STAFF, reports.store_pdf), methods=["GET"]),
+        Route("/stores/{code}/audits.zip", guard(STAFF, reports.store_zip), methods=["GET"]),
+        Route("/audits/{audit_id}.pdf", guard(STAFF, reports.audit_pdf), methods=["GET"]),  # before /audits/{audit_id}
         Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
         Route("/photos/{photo_id}", guard(SIGNED_IN, dashboards.photo), methods=["GET"]),
         Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
@@ -89,6 +94,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         submitter.close()
+        if app.state.renderer is not None:
+            app.state.renderer.close()
         db.dispose()
 
     app = Starlette(
@@ -105,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.submitter = submitter
+    app.state.renderer = None  # PDF worker processes, started by the first report
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
     app.state.sessions = Sessions(settings)
     return app

@@ -1,0 +1,223 @@
+"""HTML to PDF with WeasyPrint, safely: a fetcher that serves only our own files, and
+worker processes with a time limit and a memory cap.
+
+A report's HTML is made by `services.reports` (which reads the database); what it
+may show besides its own text travels with it as `resources` (photos, the logo).
+WeasyPrint then runs in a separate process, so a pathological report can neither
+stall the server's event loop nor eat its memory: each worker has an address-space
+limit (RLIMIT_AS) and is killed when a render outlives the time limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import multiprocessing
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from audit.errors import AppError
+from audit.settings import ROOT
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCHEME = "audit:"
+STATIC = ROOT / "static"
+STATIC_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png"}
+# Photos are shopper uploads: raster formats only (an SVG could carry links of its own).
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+STARTUP_SECONDS = 60.0
+
+
+class ReportFailed(AppError):
+    """The report could not be made just now. Please try again; if it keeps failing, choose a shorter period."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class Resource:
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one render needs: the HTML and the only non-static files it may show."""
+
+    html: str
+    resources: dict[str, Resource] = field(default_factory=dict)
+
+
+BRAND_LOGO_URL = f"{SCHEME}/brand/logo"
+
+
+def photo_url(photo_id: str) -> str:
+    return f"{SCHEME}/photos/{photo_id}"
+
+
+def static_url(path: str) -> str:
+    return f"{SCHEME}/static/{path}"
+
+
+def photo_resource(content_type: str, data: bytes) -> Resource | None:
+    """A stored photo as a resource, or None when it is not an image we embed."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind not in PHOTO_TYPES:
+        kind = mimetypes.guess_type(f"x.{kind.rsplit('/', 1)[-1]}")[0] or ""
+    return Resource(kind, data) if kind in PHOTO_TYPES else None
+
+
+def _serve(conn: Connection, memory_bytes: int) -> None:
+    from audit.services import pdf  # already loaded by the fork server
+
+    pdf.serve(conn, memory_bytes)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Forkserver: workers fork from a clean process with WeasyPrint loaded, so they start
+    fast and never inherit the web server's threads, sockets or database connections."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["audit.services.pdf"])
+    return context
+
+
+class _Stuck(Exception):
+    """The worker outlived the time limit or died: it must be replaced."""
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, memory_bytes: int) -> None:
+        context = _context()
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, memory_bytes), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def run(self, job: Job, timeout: float) -> bytes:
+        if not self.ready:
+            self._answer(STARTUP_SECONDS)
+            self.ready = True
+        self.conn.send(job)
+        return self._answer(timeout)
+
+    def _answer(self, timeout: float) -> Any:
+        try:
+            if not self.conn.poll(timeout):
+                raise _Stuck(f"The report took longer than the {timeout:g} seconds allowed, so it was stopped.")
+            status, value = self.conn.recv()
+        except (EOFError, OSError):
+            raise _Stuck("The report stopped before it was finished (most likely it needed too much memory).") from None
+        if status == "error":
+            raise ReportFailed(f"The report could not be made: {value}.")
+        return value
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.conn.send(None)
+                self.process.join(5)
+            except OSError:
+                pass
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+        self.process.close()
+
+
+class RenderPool:
+    """A few long-lived worker processes, started when first needed.
+
+    `render` blocks the calling thread (call it from a thread pool, never on the event
+    loop). A worker past the time limit, or dead, is killed and replaced; an ordinary
+    error in one report leaves the worker serving the next.
+    """
+
+    def __init__(self, workers: int, timeout: float, memory_mb: int) -> None:
+        self.size = workers
+        self.timeout = timeout
+        self.memory_bytes = memory_mb * 1024 * 1024
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def render(self, job: Job) -> bytes:
+        worker = self._take()
+        try:
+            pdf = worker.run(job, self.timeout)
+        except _Stuck as exc:
+            log.warning("report stopped: %s", exc)
+            self._replace(worker)
+            raise ReportFailed(str(exc)) from None
+        except BaseException:
+            self._give_back(worker)
+            raise
+        self._give_back(worker)
+        return pdf
+
+    def render_many(self, jobs: Iterable[tuple[T, Callable[[], Job]]]) -> Iterator[tuple[T, bytes | ReportFailed]]:
+        """Renders in order, every worker busy, with at most twice as many jobs prepared
+        as there are workers: memory stays bounded however many reports there are."""
+        pending: deque[tuple[T, Future[bytes]]] = deque()
+        with ThreadPoolExecutor(self.size) as threads:
+            for key, make in jobs:
+                pending.append((key, threads.submit(lambda m: self.render(m()), make)))
+                if len(pending) >= 2 * self.size:
+                    yield _result(pending.popleft())
+            while pending:
+                yield _result(pending.popleft())
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise ReportFailed("The report service is shutting down; please try again.")
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                if self._started < self.size:
+                    self._started += 1
+                    return _Worker(self.memory_bytes)
+        return self._idle.get()
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.put(worker)
+                return
+        worker.stop()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.stop(kill=True)
+        with self._lock:
+            if not self._closed:
+                self._idle.put(_Worker(self.memory_bytes))
+
+    def close(self) -> None:
+        """Stops every idle worker; one still rendering stops when it is given back."""
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().stop()
+            except queue.Empty:
+                return
+
+
+def _result(entry: tuple[T, Future[bytes]]) -> tuple[T, bytes | ReportFailed]:
+    key, future = entry
+    try:
+        return key, future.result()
+    except ReportFailed as exc:
+        return key, exc

@@ -1,0 +1,92 @@
+"""PDF downloads: one audit, a store or a region over a period, and ZIPs of audit PDFs.
+
+Reading the database and filling the templates run in the thread pool; WeasyPrint
+runs in the app's worker processes (`services.rendering`), so the event loop only
+waits. A report that fails or takes too long answers 503 with a plain message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from audit.domain import periods
+from audit.errors import AppError, Problem
+from audit.services import reports
+from audit.services.rendering import RenderPool
+from audit.web.auth import viewer_of
+
+
+class BadRequest(AppError):
+    """The request is not valid."""
+
+    status = 400
+
+
+def renderer(request: Request) -> RenderPool:
+    """The app's worker processes, started on the first report (most processes never make one)."""
+    state = request.app.state
+    if state.renderer is None:
+        settings = state.settings
+        state.renderer = RenderPool(settings.report_workers, settings.report_timeout_seconds, settings.report_memory_mb)
+    return state.renderer
+
+
+def _period(request: Request) -> periods.Period:
+    settings = request.app.state.settings
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    q = request.query_params
+    try:
+        return periods.resolve(today, settings.timezone, q.get("period", ""), q.get("from", ""), q.get("to", ""))
+    except periods.PeriodError as exc:
+        raise BadRequest(f"Cannot make this report: {exc}.", [Problem("period", str(exc))]) from None
+
+
+async def _pdf(request: Request, report: reports.Report) -> Response:
+    pdf = await run_in_threadpool(renderer(request).render, report.job)
+    return Response(pdf, media_type="application/pdf", headers=_download(report.filename))
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"}
+
+
+async def audit_pdf(request: Request) -> Response:
+    for_store = request.query_params.get("for", "") == "store"
+    db, viewer = request.app.state.db, viewer_of(request)
+    report = await run_in_threadpool(reports.audit_report, db, viewer, request.path_params["audit_id"], for_store)
+    return await _pdf(request, report)
+
+
+def _scope(request: Request) -> tuple[Any, ...]:
+    """What a store or region report is asked for: (db, viewer, code, period, checklist)."""
+    checklist = request.query_params.get("checklist", "customer-service")
+    return (request.app.state.db, viewer_of(request), request.path_params["code"], _period(request), checklist)
+
+
+async def store_pdf(request: Request) -> Response:
+    return await _pdf(request, await run_in_threadpool(reports.store_report, *_scope(request)))
+
+
+async def region_pdf(request: Request) -> Response:
+    return await _pdf(request, await run_in_threadpool(reports.region_report, *_scope(request)))
+
+
+async def _zip(request: Request, scope: str) -> Response:
+    args = (request.app.state.db, viewer_of(request), scope, request.path_params["code"], _period(request))
+    batch = await run_in_threadpool(reports.batch, *args)  # NotFound before the download starts
+    stream = iterate_in_threadpool(reports.zip_chunks(renderer(request), batch))
+    return StreamingResponse(stream, media_type="application/zip", headers=_download(batch.filename))
+
+
+async def region_zip(request: Request) -> Response:
+    return await _zip(request, "region")
+
+
+async def store_zip(request: Request) -> Response:
+    return await _zip(request, "store")
