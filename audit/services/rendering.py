@@ -216,8 +216,12 @@ class RenderPool:
 
 
 def _result(entry: tuple[T, Future[bytes]]) -> tuple[T, bytes | ReportFailed]:
+    """A job's PDF, or why it failed (its data gone, or the render failed): one bad report
+    must not stop a batch."""
     key, future = entry
     try:
         return key, future.result()
     except ReportFailed as exc:
         return key, exc
+    except AppError as exc:
+        return key, ReportFailed(exc.message)
