@@ -406,19 +406,18 @@ def _report_period(db: Database, args: argparse.Namespace) -> Any:
 def _pool(db: Database) -> Any:
     from audit.services.rendering import RenderPool
 
-    s = db.settings
-    return RenderPool(s.report_workers, s.report_timeout_seconds, s.report_memory_mb)
+    return RenderPool(db.settings)
 
 
-def _write_report(db: Database, report: Any, output: Path | None) -> int:
+def _write_report(db: Database, order: Any, output: Path | None) -> int:
     pool = _pool(db)
     try:
-        pdf = pool.render(report.job)
+        rendered = pool.render(order)
     finally:
         pool.close()
-    target = output or Path(report.filename)
-    target.write_bytes(pdf)
-    print(f"{target}: {len(pdf):,} bytes")
+    target = output or Path(rendered.filename)
+    target.write_bytes(rendered.pdf)
+    print(f"{target}: {len(rendered.pdf):,} bytes")
     return 0
 
 
@@ -426,15 +425,15 @@ def cmd_report_audit(args: argparse.Namespace) -> int:
     from audit.services import reports
 
     with _database() as db:
-        return _write_report(db, reports.audit_report(db, SYSTEM, args.audit_id, args.for_store), args.output)
+        return _write_report(db, reports.Order("audit", SYSTEM, args.audit_id, for_store=args.for_store), args.output)
 
 
 def cmd_report_period(args: argparse.Namespace) -> int:
     from audit.services import reports
 
-    make = reports.store_report if args.scope == "store" else reports.region_report
     with _database() as db:
-        return _write_report(db, make(db, SYSTEM, args.code, _report_period(db, args), args.checklist), args.output)
+        order = reports.Order(args.scope, SYSTEM, args.code, _report_period(db, args), args.checklist)
+        return _write_report(db, order, args.output)
 
 
 def cmd_report_audits(args: argparse.Namespace) -> int:

@@ -13,7 +13,11 @@ from typing import Any
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from audit.services.rendering import SCHEME, STATIC, STATIC_TYPES, Job, Resource
+from audit.errors import AppError
+from audit.services import reports
+from audit.services.rendering import SCHEME, STATIC, STATIC_TYPES, Job, Rendered, Resource
+from audit.settings import Settings
+from audit.storage.db import Database
 
 
 class Refused(ValueError):
@@ -51,22 +55,39 @@ def render_pdf(job: Job, fetcher: ReportFetcher | None = None) -> bytes:
     return document.write_pdf(dpi=150, jpeg_quality=85)
 
 
-def serve(conn: Connection, memory_bytes: int) -> None:
-    """A worker process: lower priority than the web server, capped memory, one job at a time."""
+def serve(conn: Connection, settings: Settings, memory_bytes: int) -> None:
+    """A worker process: lower priority than the web server, capped memory, one report at a time.
+
+    It is sent a `reports.Order` (it reads the database itself) or a ready `Job`, and
+    answers ("ok", Rendered), ("refused", AppError) or ("error", message).
+    """
     os.nice(10)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    db: Database | None = None
     conn.send(("ready", None))
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            break
-        if job is None:
-            break
-        try:
-            conn.send(("ok", render_pdf(job)))
-        except MemoryError:
-            conn.send(("error", "it needed more memory than a report may use"))
-        except Exception as exc:  # the parent turns it into a clear message
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    conn.close()
+    try:
+        while (work := _next(conn)) is not None:
+            try:
+                if isinstance(work, Job):
+                    report = reports.Report("report.pdf", work)
+                else:
+                    db = db or Database(settings)
+                    report = reports.build(db, work)
+                conn.send(("ok", Rendered(report.filename, render_pdf(report.job))))
+            except AppError as exc:
+                conn.send(("refused", exc))
+            except MemoryError:
+                conn.send(("error", "it needed more memory than a report may use"))
+            except Exception as exc:  # the parent turns it into a clear message
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        if db is not None:
+            db.dispose()
+        conn.close()
+
+
+def _next(conn: Connection) -> Any:
+    try:
+        return conn.recv()
+    except EOFError:
+        return None

@@ -1,11 +1,11 @@
 """HTML to PDF with WeasyPrint, safely: a fetcher that serves only our own files, and
 worker processes with a time limit and a memory cap.
 
-A report's HTML is made by `services.reports` (which reads the database); what it
-may show besides its own text travels with it as `resources` (photos, the logo).
-WeasyPrint then runs in a separate process, so a pathological report can neither
-stall the server's event loop nor eat its memory: each worker has an address-space
-limit (RLIMIT_AS) and is killed when a render outlives the time limit.
+A report's HTML is made by `services.reports`; what it may show besides its own
+text travels with it as `resources` (photos, the logo). Both that and WeasyPrint
+run in worker processes, so a big or pathological report can neither stall the
+server's event loop (nor hold its GIL) nor eat its memory: each worker has an
+address-space limit (RLIMIT_AS) and is killed when a report outlives the time limit.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import multiprocessing
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from audit.errors import AppError
-from audit.settings import ROOT
+from audit.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,10 +75,16 @@ def photo_resource(content_type: str, data: bytes) -> Resource | None:
     return Resource(kind, data) if kind in PHOTO_TYPES else None
 
 
-def _serve(conn: Connection, memory_bytes: int) -> None:
+@dataclass(frozen=True)
+class Rendered:
+    filename: str
+    pdf: bytes
+
+
+def _serve(conn: Connection, settings: Settings, memory_bytes: int) -> None:
     from audit.services import pdf  # already loaded by the fork server
 
-    pdf.serve(conn, memory_bytes)
+    pdf.serve(conn, settings, memory_bytes)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -96,19 +102,20 @@ class _Stuck(Exception):
 class _Worker:
     """One worker process and the pipe to it."""
 
-    def __init__(self, memory_bytes: int) -> None:
+    def __init__(self, settings: Settings) -> None:
         context = _context()
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, memory_bytes), daemon=True)
+        memory = settings.report_memory_mb * 1024 * 1024
+        self.process = context.Process(target=_serve, args=(child, settings, memory), daemon=True)
         self.process.start()
         child.close()
         self.ready = False
 
-    def run(self, job: Job, timeout: float) -> bytes:
+    def run(self, work: Any, timeout: float) -> Rendered:
         if not self.ready:
             self._answer(STARTUP_SECONDS)
             self.ready = True
-        self.conn.send(job)
+        self.conn.send(work)
         return self._answer(timeout)
 
     def _answer(self, timeout: float) -> Any:
@@ -118,6 +125,8 @@ class _Worker:
             status, value = self.conn.recv()
         except (EOFError, OSError):
             raise _Stuck("The report stopped before it was finished (most likely it needed too much memory).") from None
+        if status == "refused":  # an AppError of the report's own (NotFound...): the caller's to answer
+            raise value
         if status == "error":
             raise ReportFailed(f"The report could not be made: {value}.")
         return value
@@ -139,24 +148,26 @@ class _Worker:
 class RenderPool:
     """A few long-lived worker processes, started when first needed.
 
-    `render` blocks the calling thread (call it from a thread pool, never on the event
-    loop). A worker past the time limit, or dead, is killed and replaced; an ordinary
-    error in one report leaves the worker serving the next.
+    A worker is sent an order (`services.reports.Order`: which report, for whom) or a
+    ready `Job`; it reads the database, fills the template and runs WeasyPrint, so the
+    server process only waits. `render` blocks the calling thread (call it from a
+    thread pool, never on the event loop). A worker past the time limit, or dead, is
+    killed and replaced; an error in one report leaves the worker serving the next.
     """
 
-    def __init__(self, workers: int, timeout: float, memory_mb: int) -> None:
-        self.size = workers
-        self.timeout = timeout
-        self.memory_bytes = memory_mb * 1024 * 1024
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.size = settings.report_workers
+        self.timeout = settings.report_timeout_seconds
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = 0
         self._lock = threading.Lock()
         self._closed = False
 
-    def render(self, job: Job) -> bytes:
+    def render(self, work: Any) -> Rendered:
         worker = self._take()
         try:
-            pdf = worker.run(job, self.timeout)
+            rendered = worker.run(work, self.timeout)
         except _Stuck as exc:
             log.warning("report stopped: %s", exc)
             self._replace(worker)
@@ -165,15 +176,15 @@ class RenderPool:
             self._give_back(worker)
             raise
         self._give_back(worker)
-        return pdf
+        return rendered
 
-    def render_many(self, jobs: Iterable[tuple[T, Callable[[], Job]]]) -> Iterator[tuple[T, bytes | ReportFailed]]:
-        """Renders in order, every worker busy, with at most twice as many jobs prepared
-        as there are workers: memory stays bounded however many reports there are."""
-        pending: deque[tuple[T, Future[bytes]]] = deque()
+    def render_many(self, orders: Iterable[tuple[T, Any]]) -> Iterator[tuple[T, bytes | ReportFailed]]:
+        """Renders in order with every worker busy and at most twice as many orders in
+        flight as there are workers: memory stays bounded however many reports there are."""
+        pending: deque[tuple[T, Future[Rendered]]] = deque()
         with ThreadPoolExecutor(self.size) as threads:
-            for key, make in jobs:
-                pending.append((key, threads.submit(lambda m: self.render(m()), make)))
+            for key, work in orders:
+                pending.append((key, threads.submit(self.render, work)))
                 if len(pending) >= 2 * self.size:
                     yield _result(pending.popleft())
             while pending:
@@ -188,7 +199,7 @@ class RenderPool:
             except queue.Empty:
                 if self._started < self.size:
                     self._started += 1
-                    return _Worker(self.memory_bytes)
+                    return _Worker(self.settings)
         return self._idle.get()
 
     def _give_back(self, worker: _Worker) -> None:
@@ -202,7 +213,7 @@ class RenderPool:
         worker.stop(kill=True)
         with self._lock:
             if not self._closed:
-                self._idle.put(_Worker(self.memory_bytes))
+                self._idle.put(_Worker(self.settings))
 
     def close(self) -> None:
         """Stops every idle worker; one still rendering stops when it is given back."""
@@ -215,12 +226,12 @@ class RenderPool:
                 return
 
 
-def _result(entry: tuple[T, Future[bytes]]) -> tuple[T, bytes | ReportFailed]:
-    """A job's PDF, or why it failed (its data gone, or the render failed): one bad report
-    must not stop a batch."""
+def _result(entry: tuple[T, Future[Rendered]]) -> tuple[T, bytes | ReportFailed]:
+    """A report's PDF, or why it failed (its data gone, or the render failed): one bad
+    report must not stop a batch."""
     key, future = entry
     try:
-        return key, future.result()
+        return key, future.result().pdf
     except ReportFailed as exc:
         return key, exc
     except AppError as exc:

@@ -3,8 +3,8 @@
 Each report is gathered from the same services as the dashboards (audits, stores,
 comparison), turned into HTML by the templates in `templates/reports/` (Jinja
 autoescapes every value, so shopper text is printed as text and never becomes
-markup), and handed to `services.rendering` as a `Job` with the only files it may
-show. Nothing here imports WeasyPrint: that happens in the worker processes.
+markup), as a `Job` with the only files it may show. The web server only sends an
+`Order`; a worker process (`services.rendering`) builds the report and renders it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -278,23 +278,44 @@ def region_report(
 
 
 @dataclass(frozen=True)
+class Order:
+    """Which report, for whom: small enough to send to a worker process, which builds it."""
+
+    kind: Literal["audit", "store", "region"]
+    viewer: Viewer
+    key: str  # audit id, store code or region code
+    period: Period | None = None
+    checklist: str = "customer-service"
+    for_store: bool = False
+
+
+def build(db: Database, order: Order) -> Report:
+    """The report an order asks for; NotFound when its viewer may not see it."""
+    if order.kind == "audit":
+        return audit_report(db, order.viewer, order.key, order.for_store)
+    assert order.period is not None
+    make = store_report if order.kind == "store" else region_report
+    return make(db, order.viewer, order.key, order.period, order.checklist)
+
+
+@dataclass(frozen=True)
 class Batch:
-    """Every audit PDF of a store or a region for a period, made one by one when asked for."""
+    """Every audit PDF of a store or a region for a period, listed now, made when asked for."""
 
     filename: str
     entries: list[tuple[str, str]]  # (file name in the ZIP, audit id)
-    make: Callable[[str], Job]
+    viewer: Viewer
 
-    def jobs(self) -> Iterator[tuple[str, Callable[[], Job]]]:
+    def orders(self) -> Iterator[tuple[str, Order]]:
         for name, audit_id in self.entries:
-            yield name, (lambda audit_id=audit_id: self.make(audit_id))
+            yield name, Order("audit", self.viewer, audit_id)
 
 
 def batch(db: Database, viewer: Viewer, scope: str, code: str, period: Period) -> Batch:
     """`scope` is "region" or "store"; NotFound when the viewer may not see it."""
     column = models.Region.code if scope == "region" else models.Store.code
     query = (
-        sa.select(models.Audit.id, models.Store.code, models.Audit.finished_at, models.Region.id)
+        sa.select(models.Audit.id, models.Store.code, models.Audit.finished_at)
         .join(models.Store, models.Store.id == models.Audit.store_id)
         .join(models.Region, models.Region.id == models.Store.region_id)
         .where(column == code.upper(), models.Audit.finished_at >= period.start, models.Audit.finished_at < period.end)
@@ -307,12 +328,8 @@ def batch(db: Database, viewer: Viewer, scope: str, code: str, period: Period) -
         rows = session.execute(query).all() if owner is not None and viewer.sees_region(owner) else None
     if rows is None:
         raise NotFound(f"no {scope} {code!r}")
-    entries = [(audit_filename(store, at, audit_id, period.zone), audit_id) for audit_id, store, at, _ in rows]
-    return Batch(
-        f"audits-{_safe(code.upper())}-{_span(period)}.zip",
-        entries,
-        lambda audit_id: audit_report(db, viewer, audit_id).job,
-    )
+    entries = [(audit_filename(store, at, audit_id, period.zone), audit_id) for audit_id, store, at in rows]
+    return Batch(f"audits-{_safe(code.upper())}-{_span(period)}.zip", entries, viewer)
 
 
 class _Sink:
@@ -341,7 +358,7 @@ def zip_chunks(pool: RenderPool, batch: Batch, progress: Callable[[int, int], No
     sink = _Sink()
     failed: list[str] = []
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
-        for done, (name, result) in enumerate(pool.render_many(batch.jobs()), start=1):
+        for done, (name, result) in enumerate(pool.render_many(batch.orders()), start=1):
             if isinstance(result, ReportFailed):
                 failed.append(f"{name}: {result.message}")
             else:

@@ -1,14 +1,16 @@
 """PDF downloads: one audit, a store or a region over a period, and ZIPs of audit PDFs.
 
-Reading the database and filling the templates run in the thread pool; WeasyPrint
-runs in the app's worker processes (`services.rendering`), so the event loop only
-waits. A report that fails or takes too long answers 503 with a plain message.
+A route checks the request and sends an order to the app's worker processes
+(`services.rendering`), which read the database, fill the template and run
+WeasyPrint: the server process only waits, in a thread, so its event loop and its
+GIL stay free for other requests. A report that fails or takes too long answers 503
+with a plain message.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -32,8 +34,7 @@ def renderer(request: Request) -> RenderPool:
     """The app's worker processes, started on the first report (most processes never make one)."""
     state = request.app.state
     if state.renderer is None:
-        settings = state.settings
-        state.renderer = RenderPool(settings.report_workers, settings.report_timeout_seconds, settings.report_memory_mb)
+        state.renderer = RenderPool(state.settings)
     return state.renderer
 
 
@@ -47,9 +48,9 @@ def _period(request: Request) -> periods.Period:
         raise BadRequest(f"Cannot make this report: {exc}.", [Problem("period", str(exc))]) from None
 
 
-async def _pdf(request: Request, report: reports.Report) -> Response:
-    pdf = await run_in_threadpool(renderer(request).render, report.job)
-    return Response(pdf, media_type="application/pdf", headers=_download(report.filename))
+async def _pdf(request: Request, order: reports.Order) -> Response:
+    rendered = await run_in_threadpool(renderer(request).render, order)
+    return Response(rendered.pdf, media_type="application/pdf", headers=_download(rendered.filename))
 
 
 def _download(filename: str) -> dict[str, str]:
@@ -58,23 +59,21 @@ def _download(filename: str) -> dict[str, str]:
 
 async def audit_pdf(request: Request) -> Response:
     for_store = request.query_params.get("for", "") == "store"
-    db, viewer = request.app.state.db, viewer_of(request)
-    report = await run_in_threadpool(reports.audit_report, db, viewer, request.path_params["audit_id"], for_store)
-    return await _pdf(request, report)
+    order = reports.Order("audit", viewer_of(request), request.path_params["audit_id"], for_store=for_store)
+    return await _pdf(request, order)
 
 
-def _scope(request: Request) -> tuple[Any, ...]:
-    """What a store or region report is asked for: (db, viewer, code, period, checklist)."""
+def _order(request: Request, kind: Literal["store", "region"]) -> reports.Order:
     checklist = request.query_params.get("checklist", "customer-service")
-    return (request.app.state.db, viewer_of(request), request.path_params["code"], _period(request), checklist)
+    return reports.Order(kind, viewer_of(request), request.path_params["code"], _period(request), checklist)
 
 
 async def store_pdf(request: Request) -> Response:
-    return await _pdf(request, await run_in_threadpool(reports.store_report, *_scope(request)))
+    return await _pdf(request, _order(request, "store"))
 
 
 async def region_pdf(request: Request) -> Response:
-    return await _pdf(request, await run_in_threadpool(reports.region_report, *_scope(request)))
+    return await _pdf(request, _order(request, "region"))
 
 
 async def _zip(request: Request, scope: str) -> Response:

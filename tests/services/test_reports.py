@@ -6,7 +6,7 @@ from audit.services.access import Viewer
 from audit.services.audits import Submission, Submitter
 from audit.services.pdf import Refused, ReportFetcher, render_pdf
 from audit.services.rendering import Job, RenderPool, ReportFailed
-from audit.settings import ROOT, SettingsError
+from audit.settings import ROOT, Settings, SettingsError
 from audit.storage.db import Database
 from tests import actors, pdfs
 
@@ -82,18 +82,18 @@ def test_markup_that_would_fetch_is_refused_even_when_it_reaches_weasyprint(tmp_
 
 
 def test_a_worker_past_the_time_limit_is_replaced_and_the_pool_goes_on():
-    pool = RenderPool(workers=1, timeout=0.001, memory_mb=1024)
+    pool = RenderPool(Settings(report_workers=1, report_timeout_seconds=0.001))
     try:
         with pytest.raises(ReportFailed, match=r"took longer than the 0\.001 seconds allowed"):
             pool.render(Job("<p>slow</p>" * 500))
         pool.timeout = 60
-        assert pool.render(Job("<p>fine</p>")).startswith(b"%PDF-")
+        assert pool.render(Job("<p>fine</p>")).pdf.startswith(b"%PDF-")
     finally:
         pool.close()
 
 
 def test_a_report_that_needs_more_memory_than_the_cap_fails_clearly():
-    pool = RenderPool(workers=1, timeout=60, memory_mb=120)  # less than a worker with WeasyPrint loaded holds
+    pool = RenderPool(Settings(report_workers=1, report_memory_mb=120))  # less than WeasyPrint loaded holds
     try:
         with pytest.raises(ReportFailed) as failure:
             pool.render(Job("<table>" + "<tr><td>cell</td></tr>" * 20_000 + "</table>"))
@@ -105,10 +105,10 @@ def test_a_report_that_needs_more_memory_than_the_cap_fails_clearly():
 def test_a_batch_renders_in_order_and_lists_a_failure_without_stopping(db, org):
     good = stored_audit(db, org)
     entries = [("a.pdf", good), ("b.pdf", "no-such-audit"), ("c.pdf", good)]
-    batch = reports.Batch("x.zip", entries, lambda audit_id: reports.audit_report(db, owner_of(org), audit_id).job)
-    pool = RenderPool(workers=2, timeout=60, memory_mb=1024)
+    batch = reports.Batch("x.zip", entries, owner_of(org))
+    pool = RenderPool(db.settings)
     try:
-        results = list(pool.render_many(batch.jobs()))
+        results = list(pool.render_many(batch.orders()))
     finally:
         pool.close()
     assert [name for name, _ in results] == ["a.pdf", "b.pdf", "c.pdf"]
