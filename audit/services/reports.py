@@ -158,7 +158,7 @@ def _photos(db: Database, audit_id: str) -> tuple[dict[str, list[str]], dict[str
 def answer_text(item: Item, answer: dict[str, Any] | None, photos: int = 0) -> str:
     """An answer in words, as the report prints it."""
     if item.type == "photo":
-        return f"{photos} photo{'s' if photos != 1 else ''}, below" if photos else "no photo"
+        return f"{photos} photo{'s' if photos != 1 else ''}" if photos else "no photo"
     if answer is None:
         return "not answered"
     value = answer["value"]
