@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -23,11 +23,13 @@ from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUB
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, dashboards, exports, openapi, pages, shopper, uploads
+from audit.web import account, api, dashboards, exports, openapi, pages, reports, shopper, uploads
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
 log = logging.getLogger(__name__)
+# already compressed, or streamed: gzip would only cost CPU
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "application/zip")
 VERSION = "0.1.0"
 
 
@@ -54,7 +56,12 @@ def routes() -> list[Route | Mount]:
         Route("/regions/{code}/comparison.csv", guard(STAFF, exports.comparison_csv), methods=["GET"]),
         Route("/regions/{code}/audits.csv", guard(STAFF, exports.audits_csv), methods=["GET"]),
         Route("/regions/{code}/answers.csv", guard(STAFF, exports.answers_csv), methods=["GET"]),
+        Route("/regions/{code}/report.pdf", guard(STAFF, reports.region_pdf), methods=["GET"]),
+        Route("/regions/{code}/audits.zip", guard(STAFF, reports.region_zip), methods=["GET"]),
         Route("/stores/{code}", guard(STAFF, dashboards.store), methods=["GET"]),
+        Route("/stores/{code}/report.pdf", guard(STAFF, reports.store_pdf), methods=["GET"]),
+        Route("/stores/{code}/audits.zip", guard(STAFF, reports.store_zip), methods=["GET"]),
+        Route("/audits/{audit_id}.pdf", guard(STAFF, reports.audit_pdf), methods=["GET"]),  # before /audits/{audit_id}
         Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
         Route("/photos/{photo_id}", guard(SIGNED_IN, dashboards.photo), methods=["GET"]),
         Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
@@ -101,11 +108,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         submitter.close()
+        if app.state.renderer is not None:
+            app.state.renderer.close()
         db.dispose()
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders, https=settings.https), Middleware(GZipMiddleware, minimum_size=1000)],
+        middleware=[
+            Middleware(SecurityHeaders, https=settings.https),
+            Middleware(GZipMiddleware, minimum_size=1000, exclude_content_types=NOT_COMPRESSED),
+        ],
         lifespan=lifespan,
         exception_handlers={
             AppError: app_error,
@@ -117,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.submitter = submitter
+    app.state.renderer = None  # PDF worker processes, started by the first report
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
     app.state.templates.env.globals["static_url"] = static_url
     app.state.sessions = Sessions(settings)

@@ -21,8 +21,12 @@ class Point:
     value: float | None  # percent 0-100; None leaves a gap
 
 
-def line_chart(points: list[Point], title: str, description: str, chart_id: str = "chart") -> Markup:
-    """Scores over time, 0-100 % on the y axis, one dot per point, gaps where there is no value."""
+def line_chart(points: list[Point], title: str, description: str, chart_id: str = "chart", style: str = "") -> Markup:
+    """Scores over time, 0-100 % on the y axis, one dot per point, gaps where there is no value.
+
+    `style` is CSS put inside the SVG, for renderers that do not apply the page's
+    stylesheet to inline SVG (WeasyPrint); it must be trusted text, never user input.
+    """
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = inner_w / max(1, len(points) - 1)
 
@@ -37,6 +41,8 @@ def line_chart(points: list[Point], title: str, description: str, chart_id: str 
         f' xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
     ]
+    if style:
+        parts.append(f"<style>{style}</style>")
     for tick in (0, 25, 50, 75, 100):
         ty = y(tick)
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}"/>')

@@ -1,4 +1,4 @@
-"""The `audit` command: serve, db, demo, checklists, assignments, users.
+"""The `audit` command: serve, db, demo, checklists, assignments, users, report.
 
 Every subcommand validates its input and ends with a one-line message; a
 refused command exits with status 2 (bad input) or 1 (failed) and no traceback.
@@ -11,8 +11,10 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import OperationalError
 
@@ -20,8 +22,12 @@ from audit import settings as settings_module
 from audit.domain.checklist import ChecklistError
 from audit.domain.checklist import load as load_checklist
 from audit.errors import AppError
+from audit.services.access import Viewer
 from audit.settings import SettingsError
 from audit.storage.db import Database
+
+# Whoever runs the command line can read the database anyway: reports see everything.
+SYSTEM = Viewer(id=0, email="command line", name="command line", role="owner")
 
 
 class Refused(Exception):
@@ -138,7 +144,37 @@ def build_parser() -> argparse.ArgumentParser:
     disable = users.add_parser("disable", help="stop a person signing in; their audits stay")
     disable.add_argument("email")
     disable.set_defaults(run=cmd_users_disable)
+    _report_parsers(commands)
     return parser
+
+
+def _report_parsers(commands: argparse._SubParsersAction) -> None:
+    report = _group(commands, "report", "PDF reports, and ZIPs of audit PDFs")
+    one = report.add_parser("audit", help="the PDF of one audit")
+    one.add_argument("audit_id", metavar="ID")
+    one.add_argument("--for-store", action="store_true", help="the store's copy: no shopper, no internal notes")
+    one.add_argument("-o", "--output", type=Path, help="file to write (default: the report's name, here)")
+    one.set_defaults(run=cmd_report_audit)
+    for scope in ("store", "region"):
+        sub = report.add_parser(scope, help=f"the PDF report of a {scope} over a period")
+        sub.add_argument("code", help="store code (e.g. NTH-001)" if scope == "store" else "region code (e.g. NTH)")
+        _period_options(sub)
+        sub.add_argument("--checklist", default="customer-service", help="checklist key")
+        sub.add_argument("-o", "--output", type=Path, help="file to write (default: the report's name, here)")
+        sub.set_defaults(run=cmd_report_period, scope=scope)
+    batch = report.add_parser("audits", help="a ZIP of every audit PDF of a store or region, made on every core")
+    where = batch.add_mutually_exclusive_group(required=True)
+    where.add_argument("--region", metavar="CODE")
+    where.add_argument("--store", metavar="CODE")
+    _period_options(batch)
+    batch.add_argument("-o", "--output", type=Path, help="ZIP file to write (default: its name, here)")
+    batch.set_defaults(run=cmd_report_audits)
+
+
+def _period_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="first", metavar="DAY", default="", help="first day (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="last", metavar="DAY", default="", help="last day (default: the first day)")
+    parser.add_argument("--period", default="", choices=("30d", "90d", "quarter"), help="or a period (default: 90d)")
 
 
 def _number(low: int, high: int) -> Callable[[str], int]:
@@ -354,6 +390,73 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     with _database() as db:
         accounts.disable(db, args.email)
     print(f"{args.email.strip().lower()} can no longer sign in; their audits stay")
+    return 0
+
+
+def _report_period(db: Database, args: argparse.Namespace) -> Any:
+    from audit.domain import periods
+
+    zone = db.settings.timezone
+    try:
+        return periods.resolve(datetime.now(ZoneInfo(zone)).date(), zone, args.period, args.first, args.last)
+    except periods.PeriodError as exc:
+        raise Refused(str(exc)) from None
+
+
+def _pool(db: Database) -> Any:
+    from audit.services.rendering import RenderPool
+
+    return RenderPool(db.settings)
+
+
+def _write_report(db: Database, order: Any, output: Path | None) -> int:
+    pool = _pool(db)
+    try:
+        rendered = pool.render(order)
+    finally:
+        pool.close()
+    target = output or Path(rendered.filename)
+    target.write_bytes(rendered.pdf)
+    print(f"{target}: {len(rendered.pdf):,} bytes")
+    return 0
+
+
+def cmd_report_audit(args: argparse.Namespace) -> int:
+    from audit.services import reports
+
+    with _database() as db:
+        return _write_report(db, reports.Order("audit", SYSTEM, args.audit_id, for_store=args.for_store), args.output)
+
+
+def cmd_report_period(args: argparse.Namespace) -> int:
+    from audit.services import reports
+
+    with _database() as db:
+        order = reports.Order(args.scope, SYSTEM, args.code, _report_period(db, args), args.checklist)
+        return _write_report(db, order, args.output)
+
+
+def cmd_report_audits(args: argparse.Namespace) -> int:
+    from audit.services import reports
+
+    def progress(done: int, total: int) -> None:
+        filled = int(30 * done / total) if total else 30
+        bar = "#" * filled + "." * (30 - filled)
+        print(f"\r  [{bar}] {done} of {total} audits", end="", file=sys.stderr, flush=True)
+
+    scope, code = ("region", args.region) if args.region else ("store", args.store)
+    with _database() as db:
+        batch = reports.batch(db, SYSTEM, scope, code, _report_period(db, args))
+        target = args.output or Path(batch.filename)
+        pool = _pool(db)
+        try:
+            with target.open("wb") as out:
+                for chunk in reports.zip_chunks(pool, batch, progress):
+                    out.write(chunk)
+        finally:
+            pool.close()
+    print(file=sys.stderr)
+    print(f"{target}: {len(batch.entries)} audit PDFs")
     return 0
 
 

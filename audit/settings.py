@@ -6,6 +6,7 @@ Every variable here is listed in README.md (a test checks that).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE_SIZES = {"a4": "A4", "letter": "Letter"}
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
 
 class SettingsError(ValueError):
@@ -35,6 +39,13 @@ class Settings:
     https: bool = False
     shopper_session: timedelta = timedelta(days=30)
     staff_session: timedelta = timedelta(hours=12)
+    report_page_size: str = "A4"
+    report_timeout_seconds: float = 60.0
+    report_memory_mb: int = 1024
+    report_workers: int = 2
+    brand_name: str = "Audit"
+    brand_accent: str = "#0b5cad"
+    brand_logo: Path | None = None
 
     @property
     def signing_key(self) -> str:
@@ -102,7 +113,33 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         timezone=timezone,
         checklists_dir=Path(env.get("AUDIT_CHECKLISTS_DIR", str(defaults.checklists_dir))),
         sqlite_busy_timeout_ms=_int(env, "AUDIT_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms, minimum=0),
+        **_reports(env, defaults),
     )
+
+
+def _reports(env: Mapping[str, str], defaults: Settings) -> dict[str, object]:
+    """PDF reports: paper, the limits of a render, and the brand printed on every page."""
+    size = env.get("AUDIT_REPORT_PAGE_SIZE", defaults.report_page_size).strip()
+    if size.lower() not in PAGE_SIZES:
+        raise SettingsError(f"AUDIT_REPORT_PAGE_SIZE must be A4 or Letter, not {size!r}")
+    accent = env.get("AUDIT_BRAND_ACCENT", defaults.brand_accent).strip()
+    if not HEX_COLOUR.fullmatch(accent):
+        raise SettingsError(f"AUDIT_BRAND_ACCENT must be a colour like #0b5cad, not {accent!r}")
+    logo = env.get("AUDIT_BRAND_LOGO", "").strip()
+    if logo and (Path(logo).suffix.lower() not in LOGO_TYPES or not Path(logo).is_file()):
+        raise SettingsError(f"AUDIT_BRAND_LOGO must be an existing .png, .jpg or .svg file, not {logo!r}")
+    name = env.get("AUDIT_BRAND_NAME", defaults.brand_name).strip()
+    if not name or len(name) > 80:
+        raise SettingsError("AUDIT_BRAND_NAME must be 1 to 80 characters")
+    return {
+        "report_page_size": PAGE_SIZES[size.lower()],
+        "report_timeout_seconds": float(_int(env, "AUDIT_REPORT_TIMEOUT_SECONDS", 60, minimum=1)),
+        "report_memory_mb": _int(env, "AUDIT_REPORT_MEMORY_MB", defaults.report_memory_mb, minimum=256),
+        "report_workers": _int(env, "AUDIT_REPORT_WORKERS", defaults.report_workers, minimum=1),
+        "brand_name": name,
+        "brand_accent": accent.lower(),
+        "brand_logo": Path(logo) if logo else None,
+    }
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

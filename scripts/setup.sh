@@ -51,5 +51,6 @@ setup_python() {
     fi
 }
 
-# WeasyPrint (PDF reports) needs Pango; fonts make pages look the same everywhere.
-apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# WeasyPrint (PDF reports) needs Pango. Reports use the fonts in static/fonts (Latin, Greek,
+# Cyrillic); Droid Sans Fallback covers Chinese, Japanese and Korean names and comments.
+apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-droid-fallback

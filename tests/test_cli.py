@@ -7,6 +7,7 @@ import pytest
 from audit import cli
 from audit.settings import ROOT
 from audit.storage.db import Database
+from tests import actors
 
 QUICK = ROOT / "checklists" / "quick-visit.toml"
 
@@ -178,3 +179,27 @@ def test_a_bad_port_in_the_environment_is_a_message_not_a_traceback(capsys, monk
 def test_demo_prints_who_to_sign_in_as(capsys, env):
     code, out, _ = run(capsys, "demo", "--stores", "3", "--months", "1")
     assert code == 0 and "owner@example.com" in out and "shopper1@example.com" in out
+
+
+def test_report_commands_write_pdfs_and_a_zip_with_a_progress_bar(capsys, env, org, db, tmp_path: Path):
+    import zipfile
+
+    from audit.services import audits
+
+    submitter = audits.Submitter(db)
+    body = actors.body(org.main)
+    audits.submit(db, submitter, audits.Submission.model_validate(body), org.shopper)
+    submitter.close()
+    code, out, _ = run(capsys, "report", "audit", body["id"], "--for-store", "-o", str(tmp_path / "one.pdf"))
+    assert code == 0 and (tmp_path / "one.pdf").read_bytes().startswith(b"%PDF-")
+    span = ("--from", "2026-10-01", "--to", "2026-11-30")
+    code, out, _ = run(capsys, "report", "region", "NTH", *span, "-o", str(tmp_path / "region.pdf"))
+    assert code == 0 and (tmp_path / "region.pdf").read_bytes().startswith(b"%PDF-")
+    code, out, err = run(capsys, "report", "audits", "--region", "NTH", *span, "-o", str(tmp_path / "all.zip"))
+    assert code == 0 and "1 audit PDFs" in out and "[##############################] 1 of 1 audits" in err
+    names = zipfile.ZipFile(tmp_path / "all.zip").namelist()
+    assert names == [f"audit-NTH-001-2026-11-02-{body['id'][:8]}.pdf"]
+    code, _, err = run(capsys, "report", "store", "NTH-001", "--from", "2026-13-01")
+    assert code == 2 and "dates must look like" in err
+    code, _, err = run(capsys, "report", "store", "XXX-999")
+    assert code == 2 and "no store" in err

@@ -1,0 +1,371 @@
+"""PDF reports: one audit, a store over a period, a region's branches, and batches.
+
+Each report is gathered from the same services as the dashboards (audits, stores,
+comparison), turned into HTML by the templates in `templates/reports/` (Jinja
+autoescapes every value, so shopper text is printed as text and never becomes
+markup), as a `Job` with the only files it may show. The web server only sends an
+`Order`; a worker process (`services.rendering`) builds the report and renders it.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import jinja2
+import sqlalchemy as sa
+
+from audit import charts
+from audit.domain.checklist import Item
+from audit.domain.periods import Period
+from audit.errors import NotFound
+from audit.services import audits, branding, checklists, comparison, stores
+from audit.services.access import Viewer
+from audit.services.rendering import (
+    BRAND_LOGO_URL,
+    Job,
+    RenderPool,
+    ReportFailed,
+    Resource,
+    photo_resource,
+    photo_url,
+    static_url,
+)
+from audit.settings import ROOT
+from audit.storage import models
+from audit.storage.db import Database
+
+# Items for identifying staff: for owners and managers only, never on the store's copy
+# (the checklist's guidance promises it). Kept here until checklists can mark items internal.
+INTERNAL_ITEMS = frozenset({"staff_description"})
+HEATMAP_COLUMNS = 14  # stores per heatmap table: what fits a landscape page
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(ROOT / "templates" / "reports"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report ready to render: its download name and its job."""
+
+    filename: str
+    job: Job
+
+
+def _safe(text: str) -> str:
+    """A file-name part that every browser and file system takes as it is."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "report"
+
+
+def audit_filename(store: str, finished_at: datetime, audit_id: str, zone: str) -> str:
+    day = finished_at.astimezone(ZoneInfo(zone)).date().isoformat()
+    return f"audit-{_safe(store)}-{day}-{audit_id[:8]}.pdf"
+
+
+def _render(db: Database, template: str, title: str, **context: Any) -> Job:
+    """The HTML of a report with the brand, paper size and generation time every page prints."""
+    settings = db.settings
+    brand = branding.current(db)
+    zone = ZoneInfo(settings.timezone)
+    generated = models.now().astimezone(zone)
+    resources: dict[str, Resource] = context.pop("resources", {})
+    logo = None
+    if brand.logo:
+        logo = BRAND_LOGO_URL
+        resources[logo] = Resource(brand.logo_type, brand.logo)
+    html = _templates.get_template(template).render(
+        title=title,
+        brand=brand,
+        logo=logo,
+        page_size=settings.report_page_size,
+        generated=generated,
+        zone=zone,
+        stylesheet=static_url("reports/report.css"),
+        **context,
+    )
+    return Job(html, resources)
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}\u202f%"
+
+
+# Inline SVG is drawn by WeasyPrint's own SVG engine, which does not see report.css.
+BAR_FILLS = {"good": "#2f8f4e", "fair": "#c98f12", "poor": "#c8323d", "none": "#e4e8ec"}
+CHART_STYLE = (
+    ".grid{stroke:#d8dee4;stroke-width:1}"
+    ".tick,.xlabel{font-family:'Report Condensed',sans-serif;font-size:11px;fill:#57606a}"
+    ".line{fill:none;stroke:ACCENT;stroke-width:2.2}.dot{fill:ACCENT}"
+    ".empty{font-size:14px;fill:#57606a}"
+)
+_templates.globals.update(band=comparison.band, pct=_pct, fills=BAR_FILLS)
+
+
+# One audit ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    store_name: str
+    region: str
+    region_name: str
+    shopper: str
+
+
+def _facts(db: Database, audit_id: str) -> AuditFacts:
+    query = (
+        sa.select(models.Store.name, models.Region.code, models.Region.name, models.User.name, models.User.email)
+        .select_from(models.Audit)
+        .join(models.Store, models.Store.id == models.Audit.store_id)
+        .join(models.Region, models.Region.id == models.Store.region_id)
+        .outerjoin(models.User, models.User.id == models.Audit.shopper_id)
+        .where(models.Audit.id == audit_id)
+    )
+    with db.session() as session:
+        store_name, region, region_name, name, email = session.execute(query).one()
+    shopper = f"{name} ({email})" if name and email else email or "not recorded"
+    return AuditFacts(store_name, region, region_name, shopper)
+
+
+def _photos(db: Database, audit_id: str) -> tuple[dict[str, list[str]], dict[str, Resource]]:
+    """The audit's photos by item key (as report URLs), and their bytes as resources."""
+    by_item: dict[str, list[str]] = {}
+    resources: dict[str, Resource] = {}
+    with db.session() as session:
+        rows = session.execute(
+            sa.select(models.Photo.id, models.Photo.item_key, models.Photo.content_type, models.Photo.data)
+            .where(models.Photo.audit_id == audit_id)
+            .order_by(models.Photo.created_at)
+        ).all()
+    for photo_id, item_key, content_type, data in rows:
+        found = photo_resource(content_type, data)
+        if found is not None:
+            resources[photo_url(photo_id)] = found
+            by_item.setdefault(item_key, []).append(photo_url(photo_id))
+    return by_item, resources
+
+
+def answer_text(item: Item, answer: dict[str, Any] | None, photos: int = 0) -> str:
+    """An answer in words, as the report prints it."""
+    if item.type == "photo":
+        return f"{photos} photo{'s' if photos != 1 else ''}" if photos else "no photo"
+    if answer is None:
+        return "not answered"
+    value = answer["value"]
+    if answer["na"]:
+        return "N/A"
+    if item.type == "yesno":
+        return "Yes" if value == "yes" else "No"
+    if item.type == "choice":
+        option = item.option(str(value))
+        return option.label if option else str(value)
+    if item.type == "scale":
+        label = ""
+        if item.labels and item.min is not None and isinstance(value, int | float):
+            index = int(value - item.min)
+            label = f" ({item.labels[index]})" if 0 <= index < len(item.labels) else ""
+        return f"{value:g} of {item.max:g}{label}" if isinstance(value, int | float) and item.max else str(value)
+    if item.type == "number":
+        return f"{value} {item.unit}".strip()
+    return "" if value is None else str(value)
+
+
+def audit_report(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -> Report:
+    """One audit; `for_store` leaves out who the shopper was and every internal note."""
+    audit = audits.get(db, audit_id, viewer)
+    spec = checklists.version(db, audit["checklist_version"])
+    assert spec is not None
+    facts = _facts(db, audit["id"])
+    photos, resources = _photos(db, audit["id"])
+    hidden = INTERNAL_ITEMS if for_store else frozenset()
+    sections = {s["key"]: s for s in audit["sections"]}
+    zone = ZoneInfo(db.settings.timezone)
+    day = audit["finished_at"].astimezone(zone).strftime("%d %b %Y")
+    job = _render(
+        db,
+        "audit.html",
+        f"Audit of {facts.store_name} ({audit['store']}), {day}",
+        a=audit,
+        spec=spec,
+        facts=facts,
+        for_store=for_store,
+        hidden=hidden,
+        sections=sections,
+        photos=photos,
+        loose_photos=[url for key, urls in photos.items() if spec.item(key) is None for url in urls],
+        answer_text=answer_text,
+        resources=resources,
+    )
+    name = audit_filename(audit["store"], audit["finished_at"], audit["id"], db.settings.timezone)
+    return Report(name.replace(".pdf", "-for-store.pdf") if for_store else name, job)
+
+
+# A store over a period -----------------------------------------------------------------------
+
+
+def _missed_by_audit(db: Database, audit_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per audit: behaviours missed and behaviours scored (N/A leaves both)."""
+    if not audit_ids:
+        return {}
+    query = (
+        sa.select(models.Answer.audit_id, sa.func.sum(sa.case((models.Answer.failed, 1), else_=0)), sa.func.count())
+        .where(models.Answer.audit_id.in_(audit_ids), models.Answer.possible > 0, models.Answer.na.is_(False))
+        .group_by(models.Answer.audit_id)
+    )
+    with db.session() as session:
+        return {audit_id: (int(missed), int(seen)) for audit_id, missed, seen in session.execute(query).all()}
+
+
+def store_report(
+    db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "customer-service"
+) -> Report:
+    result = stores.report(db, viewer, code, period, checklist)
+    zone = ZoneInfo(period.zone)
+    by_audit = [
+        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if not a.excluded
+    ]
+    style = CHART_STYLE.replace("ACCENT", branding.current(db).accent)  # a #rrggbb checked at start
+    job = _render(
+        db,
+        "store.html",
+        f"{result.name} ({result.code}): store report, {period.label}",
+        r=result,
+        checklist_title=checklists.current(db, checklist).title,
+        missed=_missed_by_audit(db, [a.id for a in result.audits]),
+        audit_chart=charts.line_chart(by_audit, f"{result.name}: score of each audit", "One dot each", style=style),
+    )
+    return Report(f"store-{_safe(result.code)}-{_span(period)}.pdf", job)
+
+
+def _span(period: Period) -> str:
+    return f"{period.first.isoformat()}_{period.last.isoformat()}"
+
+
+# A region's branches -------------------------------------------------------------------------
+
+
+def region_report(
+    db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "customer-service"
+) -> Report:
+    result = comparison.branch_comparison(db, viewer, code, period, checklist)
+    heat = comparison.heatmap(db, viewer, code, period, checklist)
+    ranked = comparison.sorted_rows(result.rows, "rank", False)
+    size = -(-len(heat.stores) // max(1, -(-len(heat.stores) // HEATMAP_COLUMNS)))  # even tables, none too wide
+    chunks = [heat.stores[n : n + size] for n in range(0, len(heat.stores), size or 1)]
+    job = _render(
+        db,
+        "region.html",
+        f"{result.region_name} ({result.region}): region report, {period.label}",
+        c=result,
+        rows=ranked,
+        h=heat,
+        chunks=chunks,
+    )
+    return Report(f"region-{_safe(result.region)}-{_span(period)}.pdf", job)
+
+
+# Batches -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Order:
+    """Which report, for whom: small enough to send to a worker process, which builds it."""
+
+    kind: Literal["audit", "store", "region"]
+    viewer: Viewer
+    key: str  # audit id, store code or region code
+    period: Period | None = None
+    checklist: str = "customer-service"
+    for_store: bool = False
+
+
+def build(db: Database, order: Order) -> Report:
+    """The report an order asks for; NotFound when its viewer may not see it."""
+    if order.kind == "audit":
+        return audit_report(db, order.viewer, order.key, order.for_store)
+    assert order.period is not None
+    make = store_report if order.kind == "store" else region_report
+    return make(db, order.viewer, order.key, order.period, order.checklist)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Every audit PDF of a store or a region for a period, listed now, made when asked for."""
+
+    filename: str
+    entries: list[tuple[str, str]]  # (file name in the ZIP, audit id)
+    viewer: Viewer
+
+    def orders(self) -> Iterator[tuple[str, Order]]:
+        for name, audit_id in self.entries:
+            yield name, Order("audit", self.viewer, audit_id)
+
+
+def batch(db: Database, viewer: Viewer, scope: str, code: str, period: Period) -> Batch:
+    """`scope` is "region" or "store"; NotFound when the viewer may not see it."""
+    column = models.Region.code if scope == "region" else models.Store.code
+    query = (
+        sa.select(models.Audit.id, models.Store.code, models.Audit.finished_at)
+        .join(models.Store, models.Store.id == models.Audit.store_id)
+        .join(models.Region, models.Region.id == models.Store.region_id)
+        .where(column == code.upper(), models.Audit.finished_at >= period.start, models.Audit.finished_at < period.end)
+        .order_by(models.Store.code, models.Audit.finished_at, models.Audit.id)
+    )
+    with db.session() as session:
+        owner = session.scalar(
+            sa.select(models.Region.id if scope == "region" else models.Store.region_id).where(column == code.upper())
+        )
+        rows = session.execute(query).all() if owner is not None and viewer.sees_region(owner) else None
+    if rows is None:
+        raise NotFound(f"no {scope} {code!r}")
+    entries = [(audit_filename(store, at, audit_id, period.zone), audit_id) for audit_id, store, at in rows]
+    return Batch(f"audits-{_safe(code.upper())}-{_span(period)}.zip", entries, viewer)
+
+
+class _Sink:
+    """A write-only stream that hands out what was written since it was last emptied;
+    zipfile writes to it as to an unseekable file (sizes go in data descriptors)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.chunks = b"".join(self.chunks), []
+        return data
+
+
+def zip_chunks(pool: RenderPool, batch: Batch, progress: Callable[[int, int], None] | None = None) -> Iterator[bytes]:
+    """The batch as a ZIP, handed out as each PDF is ready: a download starts at once and
+    memory holds a few PDFs, never the whole archive. A report that fails is listed in
+    FAILED.txt rather than stopping the others."""
+    sink = _Sink()
+    failed: list[str] = []
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
+        for done, (name, result) in enumerate(pool.render_many(batch.orders()), start=1):
+            if isinstance(result, ReportFailed):
+                failed.append(f"{name}: {result.message}")
+            else:
+                archive.writestr(name, result)
+            if progress:
+                progress(done, len(batch.entries))
+            yield sink.take()
+        if failed:
+            archive.writestr("FAILED.txt", "These reports could not be made:\n" + "\n".join(failed) + "\n")
+    yield sink.take()
