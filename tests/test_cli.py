@@ -99,7 +99,7 @@ def test_a_bad_date_is_refused_by_the_parser(capsys):
 
 def test_db_upgrade_then_demo_if_empty_loads_once(capsys, env):
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "revision 0002" in out
+    assert code == 0 and "revision 0003" in out
     code, out, _ = run(capsys, "demo", "--stores", "3", "--months", "1", "--if-empty")
     assert code == 0 and "demo loaded: 3 regions, 3 stores" in out
     code, out, _ = run(capsys, "demo", "--if-empty")

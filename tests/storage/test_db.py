@@ -14,12 +14,12 @@ from audit.storage.db import Database
 def test_migrations_build_exactly_the_tables_the_models_declare(db):
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
-    assert migrate.current(db) == "0002"
+    assert migrate.current(db) == "0003"
 
 
 def test_upgrading_an_up_to_date_database_changes_nothing(db):
     migrate.upgrade(db)
-    assert migrate.current(db) == "0002"
+    assert migrate.current(db) == "0003"
 
 
 def test_foreign_keys_are_enforced(db):
