@@ -203,8 +203,8 @@ def person(db: Database, user_id: int) -> UserInfo:
 def update_person(db: Database, user_id: int, name: str, regions: tuple[str, ...], actor_id: int | None = None) -> None:
     """Changes a person's name and (managers only) regions; role and email stay what they were."""
     name = name.strip()
-    if len(name) > 200:
-        raise Invalid(problems=[Problem("name", "the name is longer than 200 characters")])
+    if not name or len(name) > 200:
+        raise Invalid(problems=[Problem("name", "give a name of 1 to 200 characters")])
     with db.write_session() as session:
         user = session.get(models.User, user_id)
         if user is None:
