@@ -243,7 +243,11 @@ def _rotation_problems(
     ).first()
     name = shopper.name or shopper.email
     if clash is not None:
-        when = f"on {clash.starts_on}" if clash.ends_on == clash.starts_on else f"from {clash.starts_on} to {clash.ends_on}"
+        when = (
+            f"on {clash.starts_on}"
+            if clash.ends_on == clash.starts_on
+            else f"from {clash.starts_on} to {clash.ends_on}"
+        )
         return [_rotation_message(name, store, f"is already sent there {when}", clash.ends_on, days)]
     if not days:
         return []

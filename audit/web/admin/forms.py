@@ -54,17 +54,21 @@ def text(form: FormData, name: str) -> str:
 
 
 async def upload_text(form: FormData, name: str, fallback: str = "") -> tuple[str, str]:
-    """(filename, text) of an uploaded file, else of the text field `fallback` (pasted)."""
+    """(filename, text) of an uploaded file, else of the text field `fallback` (pasted).
+    Closes every uploaded file of the form (their spooled temporary files)."""
     upload = form.get(name)
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            raise Invalid(problems=[Problem(name, "the file is larger than 1 MB")])
-        try:
-            return upload.filename, data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise Invalid(problems=[Problem(name, "the file is not UTF-8 text; save it as CSV UTF-8")]) from None
-    return "", text(form, fallback) if fallback else ""
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(MAX_UPLOAD + 1)
+            if len(data) > MAX_UPLOAD:
+                raise Invalid(problems=[Problem(name, "the file is larger than 1 MB")])
+            try:
+                return upload.filename, data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise Invalid(problems=[Problem(name, "the file is not UTF-8 text; save it as CSV UTF-8")]) from None
+        return "", text(form, fallback) if fallback else ""
+    finally:
+        await form.close()
 
 
 def confirmed(form: FormData) -> bool:
