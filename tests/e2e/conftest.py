@@ -6,22 +6,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
 from tests import actors
+from tests.servers import serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -52,40 +47,16 @@ class Live:
         return self.base + path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live(sqlite_template: Path, tmp_path: Path) -> Iterator[Live]:
     settings = Settings(checklists_dir=ROOT / "checklists", sqlite_path=tmp_path / "e2e.db")
     shutil.copy(sqlite_template, settings.sqlite_path)
     db = Database(settings)
     org = actors.make_org(db)
-    port = _free_port()
-    env = {**os.environ, "AUDIT_SQLITE_PATH": str(settings.sqlite_path)}
-    env.pop("DATABASE_URL", None)
-    command = [sys.executable, "-m", "audit.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert process.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-        yield Live(base, db, org)
+        with serving(settings) as (base, _):
+            yield Live(base, db, org)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
         db.dispose()
 
 

@@ -125,7 +125,7 @@ async def import_visits(request: Request) -> Response:
         if not content:
             raise Invalid(problems=[Problem("file", "choose a CSV file, or paste its lines below")])
         if line_problems:
-            context["problems"] = [(p.line, p.message) for p in line_problems]
+            context["problems"] = line_problems
             return render(request, "admin/assignment_import.html", context, 422)
         visits = [assignments.Planned(r.shopper, r.store, r.checklist, r.starts_on, r.ends_on, r.line) for r in rows]
         ids = await call(
@@ -133,7 +133,7 @@ async def import_visits(request: Request) -> Response:
         )
     except Invalid as exc:
         if exc.problems and exc.problems[0].field.startswith("line "):
-            context["problems"] = [(int(p.field.removeprefix("line ")), p.message) for p in exc.problems]
+            context["problems"] = [imports.LineProblem(int(p.field[5:]), p.message) for p in exc.problems]
         else:
             context["errors"] = errors_of(exc, "file")
         return render(request, "admin/assignment_import.html", context, 422)
