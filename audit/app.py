@@ -24,6 +24,7 @@ from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
 from audit.web import account, api, dashboards, exports, openapi, pages, reports, shopper, uploads
+from audit.web.admin import activity, assignments, checklists, people, stores
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
@@ -50,6 +51,7 @@ def routes() -> list[Route | Mount]:
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
         Route("/admin/saved-audits", guard(OWNER, uploads.form), methods=["GET"]),
         Route("/admin/saved-audits", guard(OWNER, uploads.bring_in), methods=["POST"]),
+        *admin_routes(),
         Route("/regions", guard(STAFF, dashboards.company), methods=["GET"]),
         Route("/regions/{code}", guard(STAFF, dashboards.region), methods=["GET"]),
         Route("/regions/{code}/behaviours", guard(STAFF, dashboards.heatmap), methods=["GET"]),
@@ -76,6 +78,50 @@ def routes() -> list[Route | Mount]:
         Route("/api/regions/{code}/comparison", guard(STAFF, exports.comparison_json), methods=["GET"]),
         Route("/api/stores/{code}/scores", guard(STAFF, exports.store_scores_json), methods=["GET"]),
         Mount("/static", HashedStaticFiles(directory=ROOT / "static"), name="static"),
+    ]
+
+
+def admin_routes() -> list[Route]:
+    """The owners' administration (all OWNER), and the public one-time link page."""
+    get, post = ["GET"], ["POST"]
+    return [
+        Route("/admin/stores", guard(OWNER, stores.index), methods=get),
+        Route("/admin/stores", guard(OWNER, stores.create_store), methods=post),
+        Route("/admin/stores/new", guard(OWNER, stores.new_store), methods=get),
+        Route("/admin/stores/import", guard(OWNER, stores.import_form), methods=get),
+        Route("/admin/stores/import", guard(OWNER, stores.import_stores), methods=post),
+        Route("/admin/stores/{code}", guard(OWNER, stores.edit_store), methods=get),
+        Route("/admin/stores/{code}", guard(OWNER, stores.update_store), methods=post),
+        Route("/admin/stores/{code}/archive", guard(OWNER, stores.archive_store), methods=post),
+        Route("/admin/stores/{code}/restore", guard(OWNER, stores.restore_store), methods=post),
+        Route("/admin/regions", guard(OWNER, stores.create_region), methods=post),
+        Route("/admin/regions/new", guard(OWNER, stores.new_region), methods=get),
+        Route("/admin/regions/{code}", guard(OWNER, stores.edit_region), methods=get),
+        Route("/admin/regions/{code}", guard(OWNER, stores.update_region), methods=post),
+        Route("/admin/people", guard(OWNER, people.index), methods=get),
+        Route("/admin/people", guard(OWNER, people.create), methods=post),
+        Route("/admin/people/new", guard(OWNER, people.new), methods=get),
+        Route("/admin/people/{user_id}", guard(OWNER, people.show), methods=get),
+        Route("/admin/people/{user_id}", guard(OWNER, people.update), methods=post),
+        Route("/admin/people/{user_id}/link", guard(OWNER, people.new_link), methods=post),
+        Route("/admin/people/{user_id}/disable", guard(OWNER, people.disable), methods=post),
+        Route("/admin/people/{user_id}/enable", guard(OWNER, people.enable), methods=post),
+        Route("/invite/{token}", guard(PUBLIC, people.link_form), methods=get),
+        Route("/invite/{token}", guard(PUBLIC, people.accept_link), methods=post),
+        Route("/admin/checklists", guard(OWNER, checklists.index), methods=get),
+        Route("/admin/checklists/preview", guard(OWNER, checklists.preview), methods=post),
+        Route("/admin/checklists/publish", guard(OWNER, checklists.publish), methods=post),
+        Route("/admin/checklists/{key}", guard(OWNER, checklists.show), methods=get),
+        Route("/admin/checklists/{key}/versions/{version}", guard(OWNER, checklists.version), methods=get),
+        Route("/admin/checklists/{key}/archive", guard(OWNER, checklists.archive), methods=post),
+        Route("/admin/checklists/{key}/restore", guard(OWNER, checklists.restore), methods=post),
+        Route("/admin/assignments", guard(OWNER, assignments.index), methods=get),
+        Route("/admin/assignments", guard(OWNER, assignments.create), methods=post),
+        Route("/admin/assignments/new", guard(OWNER, assignments.new), methods=get),
+        Route("/admin/assignments/import", guard(OWNER, assignments.import_form), methods=get),
+        Route("/admin/assignments/import", guard(OWNER, assignments.import_visits), methods=post),
+        Route("/admin/assignments/{assignment_id}/cancel", guard(OWNER, assignments.cancel), methods=post),
+        Route("/admin/activity", guard(OWNER, activity.index), methods=get),
     ]
 
 

@@ -25,6 +25,18 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """Where invitation mails go out; absent when AUDIT_SMTP_HOST is empty (links are shown only)."""
+
+    host: str
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = ""
     sqlite_path: Path = field(default_factory=lambda: ROOT / "var" / "audit.db")
@@ -46,6 +58,8 @@ class Settings:
     brand_name: str = "Audit"
     brand_accent: str = "#0b5cad"
     brand_logo: Path | None = None
+    rotation_days: int = 30
+    smtp: Smtp | None = None
 
     @property
     def signing_key(self) -> str:
@@ -114,6 +128,28 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         checklists_dir=Path(env.get("AUDIT_CHECKLISTS_DIR", str(defaults.checklists_dir))),
         sqlite_busy_timeout_ms=_int(env, "AUDIT_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms, minimum=0),
         **_reports(env, defaults),
+        rotation_days=_int(env, "AUDIT_ROTATION_DAYS", defaults.rotation_days, minimum=0),
+        smtp=_smtp(env),
+    )
+
+
+def _smtp(env: Mapping[str, str]) -> Smtp | None:
+    host = env.get("AUDIT_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    security = env.get("AUDIT_SMTP_SECURITY", "starttls").strip().lower()
+    if security not in ("starttls", "ssl", "none"):
+        raise SettingsError("AUDIT_SMTP_SECURITY must be starttls, ssl or none")
+    sender = env.get("AUDIT_SMTP_FROM", "").strip()
+    if "@" not in sender:
+        raise SettingsError("AUDIT_SMTP_FROM must be the address invitations are sent from when AUDIT_SMTP_HOST is set")
+    return Smtp(
+        host=host,
+        port=_int(env, "AUDIT_SMTP_PORT", 465 if security == "ssl" else 587, minimum=1),
+        security=security,
+        user=env.get("AUDIT_SMTP_USER", "").strip(),
+        password=env.get("AUDIT_SMTP_PASSWORD", ""),
+        sender=sender,
     )
 
 

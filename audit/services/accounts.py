@@ -95,7 +95,7 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _record(
+def record(
     session: sa.orm.Session,
     kind: str,
     email: str = "",
@@ -158,7 +158,7 @@ def create_user(
         session.flush()
         assert user.id is not None
         session.add_all(models.UserRegion(user_id=user.id, region_id=rid) for rid in region_ids)
-        _record(session, "user_created", email, user.id, actor_id, detail=f"role {role}")
+        record(session, "user_created", email, user.id, actor_id, detail=f"role {role}")
         return user.id
 
 
@@ -170,6 +170,74 @@ def _region_ids(session: sa.orm.Session, codes: tuple[str, ...]) -> list[int]:
     if missing:
         raise NotFound(f"no region {', '.join(missing)}")
     return list(found.values())
+
+
+def store_password(session: sa.orm.Session, user: models.User, password: str, actor_id: int | None = None) -> None:
+    """Hashes and stores a checked password in the caller's transaction; ends the person's sessions."""
+    user.password_hash = _hasher.hash(password)
+    session.execute(sa.delete(models.UserSession).where(models.UserSession.user_id == user.id))
+    record(session, "password_changed", user.email, user.id, actor_id if actor_id is not None else user.id)
+
+
+def open_session_for(db: Database, email: str, client: str = "") -> tuple[str, Viewer]:
+    """Signs a person in who proved who they are another way (a one-time link)."""
+    with db.session() as session:
+        user = session.scalar(sa.select(models.User).where(models.User.email == email))
+    if user is None or user.id is None or user.disabled:
+        raise SignInFailed("This account cannot sign in.")
+    with db.write_session() as session:
+        record(session, "signed_in", email, user.id, user.id, client=client, detail="through a one-time link")
+    token = _open_session(db, user.id, user.role)
+    viewer = session_viewer(db, token)
+    assert viewer is not None
+    return token, viewer
+
+
+def person(db: Database, user_id: int) -> UserInfo:
+    found = [u for u in list_users(db, user_id) if u.id == user_id]
+    if not found:
+        raise NotFound(f"no person {user_id}")
+    return found[0]
+
+
+def update_person(db: Database, user_id: int, name: str, regions: tuple[str, ...], actor_id: int | None = None) -> None:
+    """Changes a person's name and (managers only) regions; role and email stay what they were."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid(problems=[Problem("name", "give a name of 1 to 200 characters")])
+    with db.write_session() as session:
+        user = session.get(models.User, user_id)
+        if user is None:
+            raise NotFound(f"no person {user_id}")
+        if user.role == "manager" and not regions:
+            raise Invalid(problems=[Problem("region", "a manager needs at least one region")])
+        if user.role != "manager" and regions:
+            raise Invalid(problems=[Problem("region", "only managers have regions")])
+        changed = [f"name: {user.name} → {name}"] if user.name != name else []
+        user.name = name
+        if user.role == "manager":
+            new_ids = set(_region_ids(session, regions))
+            old_ids = set(
+                session.scalars(sa.select(models.UserRegion.region_id).where(models.UserRegion.user_id == user_id))
+            )
+            if new_ids != old_ids:
+                session.execute(sa.delete(models.UserRegion).where(models.UserRegion.user_id == user_id))
+                session.add_all(models.UserRegion(user_id=user_id, region_id=rid) for rid in new_ids)
+                changed.append(f"regions: {', '.join(sorted(c.strip().upper() for c in regions))}")
+        if changed:
+            record(session, "user_changed", user.email, user.id, actor_id, detail="; ".join(changed))
+
+
+def enable(db: Database, email: str, actor_id: int | None = None) -> None:
+    """Lets a disabled person sign in again (with their old password, or a new link)."""
+    email = email.strip().lower()
+    with db.write_session() as session:
+        user = session.scalar(sa.select(models.User).where(models.User.email == email))
+        if user is None:
+            raise NotFound(f"no user {email!r}")
+        if user.disabled:
+            user.disabled = False
+            record(session, "user_enabled", email, user.id, actor_id)
 
 
 def user_id(db: Database, email: str) -> int:
@@ -190,9 +258,7 @@ def set_password(db: Database, email: str, password: str, actor_id: int | None =
         user = session.scalar(sa.select(models.User).where(models.User.email == email))
         if user is None:
             raise NotFound(f"no user {email!r}")
-        user.password_hash = _hasher.hash(password)
-        session.execute(sa.delete(models.UserSession).where(models.UserSession.user_id == user.id))
-        _record(session, "password_changed", email, user.id, actor_id)
+        store_password(session, user, password, actor_id)
 
 
 def change_password(db: Database, viewer: Viewer, current: str, new: str, client: str = "") -> str:
@@ -216,10 +282,16 @@ def disable(db: Database, email: str, actor_id: int | None = None) -> None:
             raise NotFound(f"no user {email!r}")
         user.disabled = True
         session.execute(sa.delete(models.UserSession).where(models.UserSession.user_id == user.id))
-        _record(session, "user_disabled", email, user.id, actor_id)
+        # pending invitation and reset links stop working too
+        session.execute(
+            sa.update(models.Invitation)
+            .where(models.Invitation.user_id == user.id, models.Invitation.used_at.is_(None))
+            .values(used_at=models.now())
+        )
+        record(session, "user_disabled", email, user.id, actor_id)
 
 
-def list_users(db: Database) -> list[UserInfo]:
+def list_users(db: Database, only_id: int | None = None) -> list[UserInfo]:
     query = (
         sa.select(models.User, sa.func.group_concat(models.Region.code) if db.is_sqlite else _pg_codes())
         .outerjoin(models.UserRegion, models.UserRegion.user_id == models.User.id)
@@ -227,6 +299,8 @@ def list_users(db: Database) -> list[UserInfo]:
         .group_by(models.User.id)
         .order_by(models.User.role, models.User.email)
     )
+    if only_id is not None:
+        query = query.where(models.User.id == only_id)
     with db.session() as session:
         rows = session.execute(query).all()
     return [
@@ -264,7 +338,7 @@ def sign_in(db: Database, email: str, password: str, client: str) -> tuple[str, 
     if user is None or not good or user.disabled:
         with db.write_session() as session:
             reason = "unknown email" if user is None else "disabled" if user.disabled and good else "wrong password"
-            _record(session, "sign_in_failed", email, user.id if user else None, client=client, detail=reason)
+            record(session, "sign_in_failed", email, user.id if user else None, client=client, detail=reason)
         raise SignInFailed("The email or password is not right.")
     assert user.id is not None and stored is not None
     with db.write_session() as session:
@@ -272,7 +346,7 @@ def sign_in(db: Database, email: str, password: str, client: str) -> tuple[str, 
             session.execute(
                 sa.update(models.User).where(models.User.id == user.id).values(password_hash=_hasher.hash(password))
             )
-        _record(session, "signed_in", email, user.id, user.id, client=client)
+        record(session, "signed_in", email, user.id, user.id, client=client)
     token = _open_session(db, user.id, user.role)
     viewer = session_viewer(db, token)
     assert viewer is not None
@@ -370,7 +444,7 @@ def sign_out(db: Database, token: str, client: str = "") -> None:
         )
         session.execute(sa.delete(models.UserSession).where(models.UserSession.token_hash == _hash_token(token)))
         if owner is not None:
-            _record(session, "signed_out", user_id=owner, actor_id=owner, client=client)
+            record(session, "signed_out", user_id=owner, actor_id=owner, client=client)
 
 
 def events(db: Database, kind: str = "", limit: int = 200) -> list[EventInfo]:

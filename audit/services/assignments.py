@@ -1,13 +1,20 @@
-"""Planned visits: which shopper goes to which store, with which checklist, when."""
+"""Planned visits: which shopper goes to which store, with which checklist, when.
+
+Owners plan many visits at once (`plan`): all or none, each checked against the
+rotation rule (AUDIT_ROTATION_DAYS between two visits of one shopper to one store,
+planned or made), so a store does not get to know its mystery shopper. A cancelled
+visit stays stored for the trail but leaves every list and may no longer be audited.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from audit.errors import Conflict, Invalid, NotFound, Problem
+from audit.services import activity
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -111,6 +118,235 @@ def may_visit(db: Database, shopper_id: int, store_code: str) -> bool:
     whatever its dates: an audit made offline may arrive after its window)."""
     with db.engine.connect() as connection:
         return connection.execute(_MAY_VISIT, {"shopper_id": shopper_id, "store_code": store_code}).first() is not None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One visit to plan: which shopper, store and checklist, when; `line` when it came from a file."""
+
+    shopper: str
+    store: str
+    checklist: str
+    starts_on: date
+    ends_on: date
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: int
+    shopper: str
+    shopper_name: str
+    store: str
+    store_name: str
+    region: str
+    checklist: str
+    starts_on: date
+    ends_on: date
+    audit_id: str | None
+
+    def status(self, today: date) -> str:
+        if self.audit_id:
+            return "done"
+        return "overdue" if self.ends_on < today else "upcoming"
+
+
+STATUSES = ("upcoming", "overdue", "done")
+
+
+def plan(db: Database, visits: list[Planned], rotation_days: int, actor_id: int | None = None) -> list[int]:
+    """Plans every visit or none: any refused visit (unknown shopper, archived store, the
+    rotation rule...) is reported, keyed by its store code or file line, and nothing is stored."""
+    if not visits:
+        raise Invalid(problems=[Problem("stores", "choose at least one store")])
+    with db.write_session() as session:
+        shoppers = _by_key(session, models.User, models.User.email, {v.shopper for v in visits})
+        stores = _by_key(session, models.Store, models.Store.code, {v.store for v in visits})
+        lists = _by_key(session, models.Checklist, models.Checklist.key, {v.checklist for v in visits})
+        problems: list[Problem] = []
+        rows: list[models.Assignment] = []
+        for visit in visits:
+            where = f"line {visit.line}" if visit.line else f"store {visit.store}"
+            found = _visit_problems(
+                visit, shoppers.get(visit.shopper), stores.get(visit.store), lists.get(visit.checklist)
+            )
+            if not found:
+                shopper, store = shoppers[visit.shopper], stores[visit.store]
+                found = _rotation_problems(session, visit, shopper, store, rotation_days)
+            if found:
+                problems += [Problem(where, message) for message in found]
+                continue
+            row = models.Assignment(
+                shopper_id=shoppers[visit.shopper].id,
+                store_id=stores[visit.store].id,
+                checklist_key=visit.checklist,
+                starts_on=visit.starts_on,
+                ends_on=visit.ends_on,
+                created_at=models.now(),
+            )
+            session.add(row)
+            session.flush()  # the rotation check of the next visit sees this one
+            rows.append(row)
+        if problems:
+            raise Invalid(f"Nothing was planned: {len(problems)} visit(s) cannot be planned.", problems)
+        codes = " ".join(v.store for v in visits)
+        who = ", ".join(sorted({v.shopper for v in visits}))
+        subject = f"{len(rows)} visit{'s' if len(rows) != 1 else ''}"
+        activity.record(session, actor_id, "visits_planned", subject, f"{who}: {codes}")
+        return [r.id for r in rows if r.id is not None]
+
+
+def _by_key(session: sa.orm.Session, table: type, column: sa.Column, keys: set[str]) -> dict:
+    return {getattr(row, column.key): row for row in session.scalars(sa.select(table).where(column.in_(keys)))}
+
+
+def _visit_problems(
+    visit: Planned, shopper: models.User | None, store: models.Store | None, checklist: models.Checklist | None
+) -> list[str]:
+    problems = []
+    if shopper is None:
+        problems.append(f"there is no person {visit.shopper}")
+    elif shopper.role != "shopper":
+        problems.append(f"{visit.shopper} is a {shopper.role}, not a shopper")
+    elif shopper.disabled:
+        problems.append(f"{visit.shopper} is disabled")
+    if store is None:
+        problems.append(f"there is no store {visit.store}")
+    elif store.archived:
+        problems.append(f"store {visit.store} is archived")
+    if checklist is None:
+        problems.append(f"there is no checklist {visit.checklist}")
+    elif checklist.archived:
+        problems.append(f"checklist {visit.checklist} is archived")
+    if visit.ends_on < visit.starts_on:
+        problems.append("the last day is before the first")
+    return problems
+
+
+def _rotation_problems(
+    session: sa.orm.Session, visit: Planned, shopper: models.User, store: models.Store, days: int
+) -> list[str]:
+    """The rotation rule: `days` between two visits of one shopper to one store, planned or made."""
+    gap = timedelta(days=days)
+    low, high = visit.starts_on - gap, visit.ends_on + gap
+    clash = session.execute(
+        sa.select(models.Assignment.starts_on, models.Assignment.ends_on)
+        .where(
+            models.Assignment.shopper_id == shopper.id,
+            models.Assignment.store_id == store.id,
+            models.Assignment.cancelled.is_(False),
+            models.Assignment.ends_on > low if days else models.Assignment.ends_on >= visit.starts_on,
+            models.Assignment.starts_on < high if days else models.Assignment.starts_on <= visit.ends_on,
+        )
+        .order_by(models.Assignment.starts_on)
+        .limit(1)
+    ).first()
+    name = shopper.name or shopper.email
+    if clash is not None:
+        when = (
+            f"on {clash.starts_on}"
+            if clash.ends_on == clash.starts_on
+            else f"from {clash.starts_on} to {clash.ends_on}"
+        )
+        return [_rotation_message(name, store, f"is already sent there {when}", clash.ends_on, days)]
+    if not days:
+        return []
+    made = session.scalar(
+        sa.select(sa.func.max(models.Audit.finished_at)).where(
+            models.Audit.shopper_id == shopper.id,
+            models.Audit.store_id == store.id,
+            models.Audit.finished_at > datetime.combine(low, time(), UTC),
+            models.Audit.finished_at < datetime.combine(high, time(), UTC),
+        )
+    )
+    if made is not None:
+        return [_rotation_message(name, store, f"visited it on {made.date()}", made.date(), days)]
+    return []
+
+
+def _rotation_message(name: str, store: models.Store, what: str, last: date, days: int) -> str:
+    return (
+        f"{name} {what}; the rotation rule keeps {days} days between two visits of the same shopper "
+        f"to {store.name} ({store.code}). Choose another shopper, or a first day from {last + timedelta(days=days)}."
+    )
+
+
+def cancel(db: Database, assignment_id: int, actor_id: int | None = None) -> None:
+    """The visit leaves the shopper's list and no audit can be made for it any more."""
+    with db.write_session() as session:
+        row = session.execute(
+            sa.select(models.Assignment, models.Store.code, models.User.email)
+            .join(models.Store, models.Store.id == models.Assignment.store_id)
+            .join(models.User, models.User.id == models.Assignment.shopper_id)
+            .where(models.Assignment.id == assignment_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no visit {assignment_id}")
+        assignment, code, email = row
+        if assignment.cancelled:
+            return
+        assignment.cancelled = True
+        detail = f"{email} at {code}, {assignment.starts_on} to {assignment.ends_on}"
+        activity.record(session, actor_id, "visit_cancelled", f"visit {assignment_id}", detail)
+
+
+def board(db: Database, status: str, today: date, region: str = "", shopper: str = "", limit: int = 500) -> list[Visit]:
+    """Planned visits that are upcoming (window not over), overdue (over, no audit) or done
+    (the shopper's audit of that store finished on or after the first day)."""
+    audit_of = (
+        sa.select(sa.func.min(models.Audit.id))
+        .where(
+            models.Audit.shopper_id == models.Assignment.shopper_id,
+            models.Audit.store_id == models.Assignment.store_id,
+            # a timestamp against a date: PostgreSQL casts, SQLite compares the ISO texts
+            models.Audit.finished_at >= models.Assignment.starts_on,
+        )
+        .correlate(models.Assignment)
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(
+            models.Assignment.id,
+            models.User.email,
+            models.User.name,
+            models.Store.code,
+            models.Store.name,
+            models.Region.code,
+            models.Assignment.checklist_key,
+            models.Assignment.starts_on,
+            models.Assignment.ends_on,
+            audit_of,
+        )
+        .join(models.User, models.User.id == models.Assignment.shopper_id)
+        .join(models.Store, models.Store.id == models.Assignment.store_id)
+        .join(models.Region, models.Region.id == models.Store.region_id)
+        .where(models.Assignment.cancelled.is_(False))
+    )
+    if status == "done":
+        query = query.where(audit_of.is_not(None)).order_by(models.Assignment.ends_on.desc())
+    elif status == "overdue":
+        query = query.where(audit_of.is_(None), models.Assignment.ends_on < today)
+        query = query.order_by(models.Assignment.ends_on)
+    else:
+        query = query.where(audit_of.is_(None), models.Assignment.ends_on >= today)
+        query = query.order_by(models.Assignment.starts_on)
+    if region:
+        query = query.where(models.Region.code == region.upper())
+    if shopper:
+        query = query.where(models.User.email == shopper.strip().lower())
+    with db.session() as session:
+        return [Visit(*row) for row in session.execute(query.order_by(models.Store.code).limit(limit)).all()]
+
+
+def shoppers(db: Database) -> list[tuple[str, str]]:
+    """(email, name) of every enabled shopper, for choosing whom to send."""
+    query = (
+        sa.select(models.User.email, models.User.name)
+        .where(models.User.role == "shopper", models.User.disabled.is_(False))
+        .order_by(models.User.name, models.User.email)
+    )
+    with db.session() as session:
+        return [(email, name) for email, name in session.execute(query).all()]
 
 
 def submission_problems(db: Database, assignment_id: int, shopper_id: int | None, store_code: str) -> list[Problem]:

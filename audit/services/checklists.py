@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from audit.domain import checklist as spec_module
 from audit.domain.checklist import Checklist
 from audit.errors import NotFound
+from audit.services import activity
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -98,7 +99,7 @@ def _cached_version(db: Database, version_id: str) -> Checklist | None:
     return spec
 
 
-def list_versions(db: Database) -> list[VersionInfo]:
+def list_versions(db: Database, key: str = "") -> list[VersionInfo]:
     counts = (
         sa.select(models.Audit.checklist_version_id, sa.func.count().label("n"))
         .group_by(models.Audit.checklist_version_id)
@@ -117,6 +118,8 @@ def list_versions(db: Database) -> list[VersionInfo]:
         .outerjoin(counts, counts.c.checklist_version_id == models.ChecklistVersion.id)
         .order_by(models.ChecklistVersion.checklist_key, models.ChecklistVersion.created_at)
     )
+    if key:
+        query = query.where(models.ChecklistVersion.checklist_key == key)
     with db.session() as session:
         rows = session.execute(query).all()
     return [
@@ -130,3 +133,74 @@ def list_versions(db: Database) -> list[VersionInfo]:
         )
         for key, title, vid, current_id, created, n in rows
     ]
+
+
+@dataclass(frozen=True)
+class ChecklistInfo:
+    key: str
+    title: str
+    current_version: str
+    archived: bool
+    versions: int
+    audits: int
+
+
+def publish(db: Database, text: str, filename: str, actor_id: int | None = None) -> ImportResult:
+    """Checks an uploaded file and makes it the current version (a new one unless the content is stored).
+
+    Old audits keep the version they were filled in with; publishing to an archived
+    checklist brings it back, since publishing says "use this"."""
+    spec = spec_module.parse(text, source=filename)
+    result = import_spec(db, spec, text)
+    with db.write_session() as session:
+        record = session.get(models.Checklist, spec.key)
+        assert record is not None
+        was_archived, record.archived = record.archived, False
+        if result.became_current or was_archived:
+            detail = f"version {spec.version}" + (" (new)" if result.created else " (an earlier version again)")
+            activity.record(session, actor_id, "checklist_published", f"checklist {spec.key}", detail)
+    return result
+
+
+def set_archived(db: Database, key: str, archived: bool, actor_id: int | None = None) -> None:
+    """An archived checklist takes no new visits; its audits stay and keep their version."""
+    with db.write_session() as session:
+        record = session.get(models.Checklist, key)
+        if record is None:
+            raise NotFound(f"no checklist {key!r}")
+        if record.archived != archived:
+            record.archived = archived
+            kind = "checklist_archived" if archived else "checklist_restored"
+            activity.record(session, actor_id, kind, f"checklist {key}", record.title)
+
+
+def overview(db: Database, include_archived: bool = True) -> list[ChecklistInfo]:
+    """Every checklist with its current version, how many versions and audits it has."""
+    query = (
+        sa.select(
+            models.Checklist.key,
+            models.Checklist.title,
+            models.Checklist.current_version_id,
+            models.Checklist.archived,
+            sa.func.count(sa.distinct(models.ChecklistVersion.id)),
+            sa.func.count(models.Audit.id),
+        )
+        .join(models.ChecklistVersion, models.ChecklistVersion.checklist_key == models.Checklist.key)
+        .outerjoin(models.Audit, models.Audit.checklist_version_id == models.ChecklistVersion.id)
+        .group_by(
+            models.Checklist.key, models.Checklist.title, models.Checklist.current_version_id, models.Checklist.archived
+        )
+        .order_by(models.Checklist.archived, models.Checklist.key)
+    )
+    if not include_archived:
+        query = query.where(models.Checklist.archived.is_(False))
+    with db.session() as session:
+        return [ChecklistInfo(*row) for row in session.execute(query).all()]
+
+
+def versions_of(db: Database, key: str) -> list[VersionInfo]:
+    """The versions of one checklist, newest first."""
+    found = [v for v in list_versions(db, key) if v.key == key]
+    if not found:
+        raise NotFound(f"no checklist {key!r}")
+    return sorted(found, key=lambda v: v.created_at, reverse=True)

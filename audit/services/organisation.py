@@ -1,12 +1,20 @@
-"""Regions, stores and people: the company the audits are about."""
+"""Regions, stores and people: the company the audits are about.
+
+A store is never deleted: archiving takes it off the dashboards and out of planning
+while its audits stay, so old reports and totals of the past keep their meaning.
+Every change made here is written to the activity trail in the same transaction.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from audit.domain.imports import store_problems
 from audit.errors import Conflict, Invalid, NotFound, Problem
+from audit.services import activity
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -14,31 +22,191 @@ CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def add_region(db: Database, code: str, name: str) -> int:
+@dataclass(frozen=True)
+class RegionInfo:
+    code: str
+    name: str
+    stores: int
+    archived_stores: int
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    code: str
+    name: str
+    region: str
+    region_name: str
+    address: str
+    timezone: str
+    archived: bool
+    audits: int
+
+
+def add_region(db: Database, code: str, name: str, actor_id: int | None = None) -> int:
     code = _code(code, "region")
+    name = name.strip()
+    if len(name) > 200:
+        raise Invalid(problems=[Problem("name", "the name is longer than 200 characters")])
     with db.write_session() as session:
         if session.scalar(sa.select(models.Region.id).where(models.Region.code == code)):
             raise Conflict(f"region {code} exists already")
-        region = models.Region(code=code, name=name.strip() or code)
+        region = models.Region(code=code, name=name or code)
         session.add(region)
         session.flush()
         assert region.id is not None
+        activity.record(session, actor_id, "region_created", f"region {code}", region.name)
         return region.id
 
 
-def add_store(db: Database, code: str, name: str, region_code: str, address: str = "") -> int:
-    code = _code(code, "store")
+def rename_region(db: Database, code: str, name: str, actor_id: int | None = None) -> None:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid(problems=[Problem("name", "give a name of 1 to 200 characters")])
     with db.write_session() as session:
-        region_id = session.scalar(sa.select(models.Region.id).where(models.Region.code == region_code))
-        if region_id is None:
-            raise NotFound(f"no region {region_code!r}")
+        region = session.scalar(sa.select(models.Region).where(models.Region.code == code.upper()))
+        if region is None:
+            raise NotFound(f"no region {code!r}")
+        if region.name != name:
+            activity.record(session, actor_id, "region_changed", f"region {region.code}", f"{region.name} → {name}")
+            region.name = name
+
+
+def add_store(
+    db: Database,
+    code: str,
+    name: str,
+    region_code: str,
+    address: str = "",
+    timezone: str = "",
+    actor_id: int | None = None,
+) -> int:
+    code, region_code = code.strip().upper(), region_code.strip().upper()
+    name, address, timezone = name.strip() or code, address.strip(), timezone.strip()
+    _check_store(code, name, region_code, address, timezone)
+    with db.write_session() as session:
+        region_id = _region_id(session, region_code)
         if session.scalar(sa.select(models.Store.id).where(models.Store.code == code)):
             raise Conflict(f"store {code} exists already")
-        store = models.Store(code=code, name=name.strip() or code, region_id=region_id, address=address)
+        store = models.Store(code=code, name=name, region_id=region_id, address=address, timezone=timezone)
         session.add(store)
         session.flush()
         assert store.id is not None
+        activity.record(session, actor_id, "store_created", f"store {code}", f"{name}, region {region_code}")
         return store.id
+
+
+def edit_store(
+    db: Database, code: str, name: str, region_code: str, address: str, timezone: str, actor_id: int | None = None
+) -> None:
+    """Changes a store's name, region, address and time zone; its code is its identity and stays."""
+    code, region_code = code.strip().upper(), region_code.strip().upper()
+    name, address, timezone = name.strip(), address.strip(), timezone.strip()
+    _check_store(code, name, region_code, address, timezone)
+    with db.write_session() as session:
+        store = _store(session, code)
+        region_id = _region_id(session, region_code)
+        changed = update_store(store, name, region_id, address, timezone)
+        if changed:
+            activity.record(session, actor_id, "store_changed", f"store {code}", "; ".join(changed))
+
+
+def update_store(store: models.Store, name: str, region_id: int, address: str, timezone: str) -> list[str]:
+    """Sets the fields that differ and says which (empty: nothing changed)."""
+    changed = []
+    for field, value in (("name", name), ("region_id", region_id), ("address", address), ("timezone", timezone)):
+        if getattr(store, field) != value:
+            changed.append(f"{field.removesuffix('_id')}: {getattr(store, field)!s} → {value!s}")
+            setattr(store, field, value)
+    return changed
+
+
+def set_archived(db: Database, code: str, archived: bool, actor_id: int | None = None) -> None:
+    """Archive (off dashboards and planning, audits kept) or bring a store back."""
+    with db.write_session() as session:
+        store = _store(session, code)
+        if store.archived == archived:
+            return
+        store.archived = archived
+        kind = "store_archived" if archived else "store_restored"
+        activity.record(session, actor_id, kind, f"store {store.code}", store.name)
+
+
+def regions(db: Database) -> list[RegionInfo]:
+    query = (
+        sa.select(
+            models.Region.code,
+            models.Region.name,
+            sa.func.count(models.Store.id).filter(models.Store.archived.is_(False)),
+            sa.func.count(models.Store.id).filter(models.Store.archived.is_(True)),
+        )
+        .outerjoin(models.Store, models.Store.region_id == models.Region.id)
+        .group_by(models.Region.id, models.Region.code, models.Region.name)
+        .order_by(models.Region.code)
+    )
+    with db.session() as session:
+        return [RegionInfo(*row) for row in session.execute(query).all()]
+
+
+def region(db: Database, code: str) -> RegionInfo:
+    found = next((r for r in regions(db) if r.code == code.upper()), None)
+    if found is None:
+        raise NotFound(f"no region {code!r}")
+    return found
+
+
+def stores(db: Database, region_code: str = "", archived: bool | None = None, code: str = "") -> list[StoreInfo]:
+    """Stores by region and code, with how many audits each has (archived ones keep theirs)."""
+    counts = sa.select(models.Audit.store_id, sa.func.count().label("n")).group_by(models.Audit.store_id).subquery()
+    query = (
+        sa.select(
+            models.Store.code,
+            models.Store.name,
+            models.Region.code,
+            models.Region.name,
+            models.Store.address,
+            models.Store.timezone,
+            models.Store.archived,
+            sa.func.coalesce(counts.c.n, 0),
+        )
+        .join(models.Region, models.Region.id == models.Store.region_id)
+        .outerjoin(counts, counts.c.store_id == models.Store.id)
+        .order_by(models.Region.code, models.Store.code)
+    )
+    if region_code:
+        query = query.where(models.Region.code == region_code.upper())
+    if archived is not None:
+        query = query.where(models.Store.archived.is_(archived))
+    if code:
+        query = query.where(models.Store.code == code.strip().upper())
+    with db.session() as session:
+        return [StoreInfo(*row) for row in session.execute(query).all()]
+
+
+def store(db: Database, code: str) -> StoreInfo:
+    found = stores(db, code=code)
+    if not found:
+        raise NotFound(f"no store {code!r}")
+    return found[0]
+
+
+def _check_store(code: str, name: str, region_code: str, address: str, timezone: str) -> None:
+    problems = store_problems(code, name, region_code, address, timezone)
+    if problems:
+        raise Invalid(problems=[Problem(field, message) for field, message in problems])
+
+
+def _store(session: sa.orm.Session, code: str) -> models.Store:
+    store = session.scalar(sa.select(models.Store).where(models.Store.code == code.strip().upper()))
+    if store is None:
+        raise NotFound(f"no store {code!r}")
+    return store
+
+
+def _region_id(session: sa.orm.Session, code: str) -> int:
+    region_id = session.scalar(sa.select(models.Region.id).where(models.Region.code == code))
+    if region_id is None:
+        raise Invalid(problems=[Problem("region", f"there is no region {code}")])
+    return region_id
 
 
 def _code(code: str, what: str) -> str:

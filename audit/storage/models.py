@@ -52,6 +52,7 @@ class Store(SQLModel, table=True):
     name: str = Field(max_length=200)
     region_id: int = Field(foreign_key="regions.id", index=True)
     address: str = Field(default="", max_length=500)
+    timezone: str = Field(default="", max_length=64)
     archived: bool = False
 
 
@@ -101,6 +102,32 @@ class SecurityEvent(SQLModel, table=True):
     detail: str = Field(default="", max_length=500)
 
 
+class Invitation(SQLModel, table=True):
+    """A one-time link that lets a person set their own password (first time or reset).
+    Only the token's hash is stored, like sessions: a copy of the database opens nothing."""
+
+    __tablename__ = "invitations"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    purpose: str = Field(max_length=16)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class Change(SQLModel, table=True):
+    """An administrative change (store, checklist, assignment...): who, what, when."""
+
+    __tablename__ = "changes"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=32)
+    subject: str = Field(default="", max_length=200)
+    detail: str = Field(default="", max_length=1000)
+
+
 class Checklist(SQLModel, table=True):
     """A checklist's stable identity; its content lives in versions."""
 
@@ -108,6 +135,7 @@ class Checklist(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     title: str = Field(max_length=200)
     current_version_id: str = Field(max_length=16)
+    archived: bool = False
 
 
 class ChecklistVersion(SQLModel, table=True):

@@ -1,15 +1,19 @@
-"""Browser tests: Debian's Chromium driven by Playwright against a real server process
-on loopback with a real SQLite file. Nothing is mocked between the browser and the
-database; a test may stop and restart the server to play a lost connection."""
+"""Browser tests: Debian's Chromium (never a downloaded browser) against a real server
+process on a real SQLite file. Shared fixtures: `live` (the server, its database and the
+named actors), `browser` (one per session) and `page` (a fresh context per test) for the
+owners' pages; `server` (one a test may stop and restart) and `phone` (a phone-sized
+Chromium with a profile of its own) for the shopper's app."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,14 +21,14 @@ from typing import Any
 import httpx2
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from audit.services import assignments
 from audit.settings import ROOT, Settings
 from audit.storage import migrate, models
 from audit.storage.db import Database
 from tests import actors
-from tests.web.test_server import free_port
+from tests.servers import free_port, serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -35,9 +39,73 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
-pytestmark = pytest.mark.e2e
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class Live:
+    """The running server: its address, database and the company of tests/actors.py."""
+
+    base: str
+    db: Database
+    org: actors.Org
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture
+def live(sqlite_template: Path, tmp_path: Path) -> Iterator[Live]:
+    settings = Settings(checklists_dir=ROOT / "checklists", sqlite_path=tmp_path / "e2e.db")
+    shutil.copy(sqlite_template, settings.sqlite_path)
+    db = Database(settings)
+    org = actors.make_org(db)
+    try:
+        with serving(settings) as (base, _):
+            yield Live(base, db, org)
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver for the whole run (two at once would fight over the event loop)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page: Page, live: Live, email: str, password: str = actors.PASSWORD) -> Page:
+    page.goto(live.url("/login"))
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(live.url("/"))
+    return page
+
+
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 
 class Server:
@@ -101,12 +169,6 @@ def server(e2e_settings: Settings) -> Iterator[Server]:
         running.stop()
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
 @pytest.fixture
 def phone(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
     """A phone-sized Chromium with a profile of its own (it can be closed and opened again)."""
@@ -123,7 +185,7 @@ def open_phone(playwright: Playwright, profile: Path, **options: Any) -> Browser
     )
 
 
-def sign_in(page: Page, base: str, email: str = "shopper@example.com", next_path: str = "/") -> None:
+def sign_in_at(page: Page, base: str, email: str = "shopper@example.com", next_path: str = "/") -> None:
     page.goto(f"{base}/login?next={next_path}")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", actors.PASSWORD)

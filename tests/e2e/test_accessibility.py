@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Playwright
 
-from tests.e2e.conftest import ARGS, CHROMIUM, PHONE, Server, fill, sign_in, visit_links
+from tests.e2e.conftest import ARGS, CHROMIUM, PHONE, Server, fill, sign_in_at, visit_links
 
 pytestmark = pytest.mark.e2e
 AXE = Path(
@@ -36,7 +36,7 @@ def test_no_shopper_page_has_a_serious_accessibility_problem(server: Server, pla
         problems = {"/login": violations(page)}
         page.evaluate("document.querySelector('main').append(document.createElement('input'))")
         assert any(v.startswith("label:") for v in violations(page)), "axe must see an unlabelled field"
-        sign_in(page, server.base)
+        sign_in_at(page, server.base)
         form = visit_links(page)[0]
         for path in ("/", form, "/outbox", "/offline"):
             page.goto(server.base + path)

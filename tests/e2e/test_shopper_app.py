@@ -18,7 +18,7 @@ from tests.e2e.conftest import (
     fill,
     fill_item,
     open_phone,
-    sign_in,
+    sign_in_at,
     stored_audits,
     visit_links,
     wait_until_sent,
@@ -31,7 +31,7 @@ UNANSWERED_PHOTO_ITEMS = 1  # receipt_photo, left out when no photo is given
 
 def test_a_shopper_fills_the_default_checklist_and_submits_online(server: Server, phone, tmp_path: Path):
     page = phone.new_page()
-    sign_in(page, server.base)
+    sign_in_at(page, server.base)
     assert page.locator("h1").inner_text() == "My visits"
     page.goto(server.base + visit_links(page)[0])
     assert answered(page) == f"0 of {ITEMS} answered"
@@ -55,7 +55,7 @@ def test_offline_story_the_audit_arrives_once_with_every_answer_and_the_photo(
     profile = tmp_path / "profile"
     phone = open_phone(playwright, profile)
     page = phone.new_page()
-    sign_in(page, server.base)
+    sign_in_at(page, server.base)
     second = visit_links(page)[1]
     # My visits keeps every planned visit's form for use without signal
     page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
@@ -101,7 +101,7 @@ def test_a_server_lost_during_upload_gets_the_audit_exactly_once(
     phone = open_phone(playwright, tmp_path / "profile", service_workers="block")
     try:
         page = phone.new_page()
-        sign_in(page, server.base)
+        sign_in_at(page, server.base)
         page.goto(server.base + visit_links(page)[0])
         fill(page)
 
@@ -125,7 +125,7 @@ def test_a_server_lost_during_upload_gets_the_audit_exactly_once(
 
 def test_an_ended_session_keeps_the_audit_until_the_shopper_signs_in_again(server: Server, phone):
     page = phone.new_page()
-    sign_in(page, server.base)
+    sign_in_at(page, server.base)
     page.goto(server.base + visit_links(page)[0])
     fill(page)
     db = Database(server.settings)
@@ -156,7 +156,7 @@ def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_make
     owner = open_phone(playwright, tmp_path / "owner", viewport={"width": 1280, "height": 900})
     try:
         page = phone.new_page()
-        sign_in(page, server.base)
+        sign_in_at(page, server.base)
         page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
         page.goto(server.base + visit_links(page)[0])
         fill(page, a_photo(tmp_path))
@@ -171,7 +171,7 @@ def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_make
 
         server.start()
         desk = owner.new_page()
-        sign_in(desk, server.base, "owner@example.com", "/admin/saved-audits")
+        sign_in_at(desk, server.base, "owner@example.com", "/admin/saved-audits")
         desk.set_input_files("input[name=file]", str(saved))
         desk.get_by_role("button", name="Bring in the audits").click()
         expect(desk.locator("tbody")).to_contain_text("Stored")
@@ -188,7 +188,7 @@ def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_make
 
 def test_a_new_version_waits_for_the_shoppers_yes_and_keeps_the_half_filled_draft(server: Server, phone):
     page = phone.new_page()
-    sign_in(page, server.base)
+    sign_in_at(page, server.base)
     page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
     page.goto(server.base + visit_links(page)[0])
     fill(page, stop=6)

@@ -36,6 +36,43 @@ EXPECTED = {
     ("GET", "/admin/security"): (303, 200, 403, 403),
     ("GET", "/admin/saved-audits"): (303, 200, 403, 403),
     ("POST", "/admin/saved-audits"): (303, 422, 403, 403),
+    ("GET", "/admin/stores"): (303, 200, 403, 403),
+    ("POST", "/admin/stores"): (303, 422, 403, 403),
+    ("GET", "/admin/stores/new"): (303, 200, 403, 403),
+    ("GET", "/admin/stores/import"): (303, 200, 403, 403),
+    ("POST", "/admin/stores/import"): (303, 422, 403, 403),
+    ("GET", "/admin/stores/NTH-001"): (303, 200, 403, 403),
+    ("POST", "/admin/stores/NTH-001"): (303, 422, 403, 403),
+    ("POST", "/admin/stores/NTH-001/archive"): (303, 200, 403, 403),  # the confirmation step
+    ("POST", "/admin/stores/STH-001/restore"): (303, 303, 403, 403),
+    ("POST", "/admin/regions"): (303, 422, 403, 403),
+    ("GET", "/admin/regions/new"): (303, 200, 403, 403),
+    ("GET", "/admin/regions/NTH"): (303, 200, 403, 403),
+    ("POST", "/admin/regions/NTH"): (303, 422, 403, 403),
+    ("GET", "/admin/people"): (303, 200, 403, 403),
+    ("POST", "/admin/people"): (303, 422, 403, 403),
+    ("GET", "/admin/people/new"): (303, 200, 403, 403),
+    ("GET", "/admin/people/{user_id}"): (303, 200, 403, 403),
+    ("POST", "/admin/people/{user_id}"): (303, 422, 403, 403),
+    ("POST", "/admin/people/{user_id}/link"): (303, 200, 403, 403),
+    ("POST", "/admin/people/{user_id}/disable"): (303, 200, 403, 403),  # the confirmation step
+    ("POST", "/admin/people/{user_id}/enable"): (303, 303, 403, 403),
+    ("GET", "/invite/{token}"): (404, 404, 404, 404),
+    ("POST", "/invite/{token}"): (404, 404, 404, 404),
+    ("GET", "/admin/checklists"): (303, 200, 403, 403),
+    ("POST", "/admin/checklists/preview"): (303, 422, 403, 403),
+    ("POST", "/admin/checklists/publish"): (303, 422, 403, 403),
+    ("GET", "/admin/checklists/{key}"): (303, 200, 403, 403),
+    ("GET", "/admin/checklists/{key}/versions/{version}"): (303, 200, 403, 403),
+    ("POST", "/admin/checklists/{key}/archive"): (303, 200, 403, 403),  # the confirmation step
+    ("POST", "/admin/checklists/{key}/restore"): (303, 303, 403, 403),
+    ("GET", "/admin/assignments"): (303, 200, 403, 403),
+    ("POST", "/admin/assignments"): (303, 422, 403, 403),
+    ("GET", "/admin/assignments/new"): (303, 200, 403, 403),
+    ("GET", "/admin/assignments/import"): (303, 200, 403, 403),
+    ("POST", "/admin/assignments/import"): (303, 422, 403, 403),
+    ("POST", "/admin/assignments/{assignment_id}/cancel"): (303, 200, 403, 403),  # the confirmation step
+    ("GET", "/admin/activity"): (303, 200, 403, 403),
     ("GET", "/regions"): (303, 200, 200, 403),
     ("GET", "/regions/NTH"): (303, 200, 200, 403),
     ("GET", "/regions/STH"): (303, 200, 404, 403),
@@ -97,6 +134,11 @@ def call(client, method, path, org):
     return client.post(path, data={"csrf_token": client.headers.get("X-CSRF-Token", ""), "reason": "test reason"})
 
 
+def admin_objects(org):
+    """The shopper, one of their planned visits, the current checklist version, an unknown link."""
+    return {"user_id": org.shopper, "assignment_id": 1, "version": org.main.version, "token": "not-a-link"}
+
+
 def test_every_route_declares_who_may_use_it(app):
     assert routes_without_rule(app.routes) == []
 
@@ -112,7 +154,7 @@ def test_every_route_answers_each_person_as_declared(app, client_for, org, audit
     expected_paths = {(m, re.sub(r"/(regions|stores)/[A-Z]{3}(-\d+)?", r"/\1/{code}", p)) for m, p in expected_paths}
     assert declared == expected_paths, "a route was added or removed: say in EXPECTED who may use it"
     for (method, template), statuses in EXPECTED.items():
-        path = template.format(key="customer-service", **audits)
+        path = template.format(key="customer-service", **audits, **admin_objects(org))
         # sign-in and sign-out change who is signed in: run them last, on fresh clients
         if template in ("/login", "/logout") and method == "POST":
             continue

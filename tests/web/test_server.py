@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,24 +14,11 @@ import httpx2
 import pytest
 import sqlalchemy as sa
 
-from audit.settings import ROOT, Settings
+from audit.settings import Settings
 from audit.storage import models
 from audit.storage.db import Database
 from tests import actors
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(settings: Settings) -> dict[str, str]:
-    env = {**os.environ, "AUDIT_SQLITE_PATH": str(settings.sqlite_path)}
-    env.pop("DATABASE_URL", None)
-    if settings.database_url:
-        env["DATABASE_URL"] = settings.database_url
-    return env
+from tests.servers import serving
 
 
 class Server(str):
@@ -48,26 +32,8 @@ class Server(str):
 
 @pytest.fixture
 def server(settings: Settings, org: actors.Org) -> Iterator[Server]:
-    port = free_port()
-    command = [sys.executable, "-m", "audit.cli", "serve", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(command, env=server_env(settings), cwd=ROOT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert process.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+    with serving(settings, workers=2) as (base, process):
         yield Server(base, process)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def count_audits(settings: Settings) -> int:

@@ -1,0 +1,135 @@
+"""The owners' activity trail: security events and administrative changes in one list.
+
+Administrative changes are written with `record` inside the transaction of the change
+itself, so a change is never stored without its line in the trail (nor the other way).
+Security events stay in their own table (sign-in throttling reads it); the page reads
+both through one UNION ALL, newest first, filtered in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from audit.storage import models
+from audit.storage.db import Database
+
+# What the filter offers: the security kinds of services.accounts, then the changes written here.
+SECURITY_KINDS = (
+    "signed_in",
+    "sign_in_failed",
+    "signed_out",
+    "password_changed",
+    "user_created",
+    "user_changed",
+    "user_disabled",
+    "user_enabled",
+    "link_created",
+    "link_used",
+)
+CHANGE_KINDS = (
+    "region_created",
+    "region_changed",
+    "store_created",
+    "store_changed",
+    "store_archived",
+    "store_restored",
+    "stores_imported",
+    "checklist_published",
+    "checklist_archived",
+    "checklist_restored",
+    "visits_planned",
+    "visit_cancelled",
+)
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    category: str  # "security" or "change"
+    kind: str
+    subject: str
+    actor: str
+    client: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: str = ""
+    kind: str = ""
+    actor: str = ""
+    text: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def record(session: sa.orm.Session, actor_id: int | None, kind: str, subject: str, detail: str = "") -> None:
+    """Adds one change to the caller's transaction."""
+    assert kind in CHANGE_KINDS, kind
+    session.add(
+        models.Change(at=models.now(), actor_id=actor_id, kind=kind, subject=subject[:200], detail=detail[:1000])
+    )
+
+
+def entries(db: Database, filters: Filters, limit: int = PAGE) -> list[Entry]:
+    """Newest first, at most `limit`, filtered by category, kind, who did it, words and time."""
+    actor = sa.orm.aliased(models.User)
+    security = sa.select(
+        models.SecurityEvent.at.label("at"),
+        sa.literal("security").label("category"),
+        models.SecurityEvent.kind.label("kind"),
+        models.SecurityEvent.email.label("subject"),
+        sa.func.coalesce(actor.email, "").label("actor"),
+        models.SecurityEvent.client.label("client"),
+        models.SecurityEvent.detail.label("detail"),
+    ).outerjoin(actor, actor.id == models.SecurityEvent.actor_id)
+    changer = sa.orm.aliased(models.User)
+    changes = sa.select(
+        models.Change.at.label("at"),
+        sa.literal("change").label("category"),
+        models.Change.kind.label("kind"),
+        models.Change.subject.label("subject"),
+        sa.func.coalesce(changer.email, "").label("actor"),
+        sa.literal("").label("client"),
+        models.Change.detail.label("detail"),
+    ).outerjoin(changer, changer.id == models.Change.actor_id)
+    parts = [q for q, name in ((security, "security"), (changes, "change")) if filters.category in ("", name)]
+    both = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    query = sa.select(both).order_by(both.c.at.desc()).limit(limit)
+    if filters.kind:
+        query = query.where(both.c.kind == filters.kind)
+    if filters.actor:
+        query = query.where(both.c.actor == filters.actor.strip().lower())
+    if filters.text:
+        pattern = f"%{_escape(filters.text.strip().lower())}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(both.c.subject).like(pattern, escape="\\"),
+                sa.func.lower(both.c.detail).like(pattern, escape="\\"),
+            )
+        )
+    if filters.start:
+        query = query.where(both.c.at >= filters.start)
+    if filters.end:
+        query = query.where(both.c.at < filters.end)
+    with db.session() as session:
+        rows = session.execute(query).all()
+    return [Entry(*row) for row in rows]
+
+
+def actors(db: Database) -> list[str]:
+    """Everyone who has made an administrative change or been an actor in a security event."""
+    query = sa.union(
+        sa.select(models.User.email).join(models.Change, models.Change.actor_id == models.User.id),
+        sa.select(models.User.email).where(models.User.role == "owner"),
+    )
+    with db.session() as session:
+        return sorted(session.scalars(query).all())
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,130 @@
+"""One-time links that let a person set their own password: an invitation or a reset.
+
+The owner never sees or sets anyone's password: they get a link to pass on (or the app
+mails it). The link holds a random token; only its hash is stored, it works once, and it
+expires (an invitation after a week, a reset after a day: a reset link in a mailbox is a
+standing way in). Making a new link voids the person's older ones, and using one ends
+every session of that person, as any password change does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from audit.errors import Invalid, NotFound, Problem
+from audit.services import accounts
+from audit.services.access import Viewer
+from audit.storage import models
+from audit.storage.db import Database
+
+LIFETIME = {"invite": timedelta(days=7), "reset": timedelta(days=1)}
+
+
+class LinkGone(NotFound):
+    """This link has expired or was used already. Ask the person who sent it for a new one."""
+
+
+@dataclass(frozen=True)
+class Link:
+    token: str
+    purpose: str
+    email: str
+    name: str
+    expires_at: datetime
+
+    def url(self, base: str) -> str:
+        return f"{base.rstrip('/')}/invite/{self.token}"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What the link page shows before the password is chosen."""
+
+    email: str
+    name: str
+    purpose: str
+    expires_at: datetime
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(db: Database, user_id: int, actor_id: int | None = None) -> Link:
+    """A new link for the person: an invitation while they have no password, else a reset."""
+    token = secrets.token_urlsafe(32)
+    now = models.now()
+    with db.write_session() as session:
+        user = session.get(models.User, user_id)
+        if user is None:
+            raise NotFound(f"no person {user_id}")
+        if user.disabled:
+            raise Invalid(problems=[Problem("person", f"{user.email} is disabled; enable them first")])
+        purpose = "reset" if user.password_hash else "invite"
+        _void_links(session, user_id, now)
+        expires = now + LIFETIME[purpose]
+        session.add(
+            models.Invitation(
+                token_hash=_hash(token),
+                user_id=user_id,
+                purpose=purpose,
+                created_at=now,
+                expires_at=expires,
+                created_by_id=actor_id,
+            )
+        )
+        accounts.record(session, "link_created", user.email, user_id, actor_id, detail=f"{purpose} link")
+        return Link(token, purpose, user.email, user.name, expires)
+
+
+def _void_links(session: sa.orm.Session, user_id: int, now: datetime) -> None:
+    session.execute(
+        sa.update(models.Invitation)
+        .where(models.Invitation.user_id == user_id, models.Invitation.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+def _live(session: sa.orm.Session, token: str, lock: bool = False) -> tuple[models.Invitation, models.User]:
+    query = (
+        sa.select(models.Invitation, models.User)
+        .join(models.User, models.User.id == models.Invitation.user_id)
+        .where(models.Invitation.token_hash == _hash(token))
+    )
+    # FOR UPDATE on PostgreSQL (SQLite's write lock already serialises): two tabs, one use
+    row = session.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise LinkGone()
+    link, user = row
+    if link.used_at is not None or link.expires_at <= models.now() or user.disabled:
+        raise LinkGone()
+    return link, user
+
+
+def pending(db: Database, token: str) -> Pending:
+    with db.session() as session:
+        link, user = _live(session, token)
+        return Pending(user.email, user.name, link.purpose, link.expires_at)
+
+
+def accept(db: Database, token: str, password: str, client: str = "") -> tuple[str, Viewer]:
+    """Sets the person's password from the link, uses the link up, and signs them in."""
+    with db.session() as session:
+        _, user = _live(session, token)
+        email = user.email
+    problems = accounts.password_problems(password, email)
+    if problems:
+        raise Invalid(problems=[Problem("password", p) for p in problems])
+    with db.write_session() as session:
+        link, user = _live(session, token, lock=True)  # again, locked: a link works exactly once
+        link.used_at = models.now()
+        accounts.store_password(session, user, password)
+        accounts.record(
+            session, "link_used", user.email, user.id, user.id, client=client, detail=f"{link.purpose} link"
+        )
+    return accounts.open_session_for(db, email, client)

@@ -1,0 +1,45 @@
+"""The owners' activity page: security events and administrative changes, filterable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from audit.services import activity
+from audit.web.admin.forms import call, db, render
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+async def index(request: Request) -> Response:
+    params = request.query_params
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    first, last = _day(params.get("from", "")), _day(params.get("to", ""))
+    filters = activity.Filters(
+        category=params.get("category", "") if params.get("category") in ("security", "change") else "",
+        kind=params.get("kind", "") if params.get("kind") in activity.SECURITY_KINDS + activity.CHANGE_KINDS else "",
+        actor=params.get("actor", ""),
+        text=params.get("q", "")[:100],
+        # whole days in the company's time zone, the last one included
+        start=datetime.combine(first, time(), zone) if first else None,
+        end=datetime.combine(last + timedelta(days=1), time(), zone) if last else None,
+    )
+    entries = await call(activity.entries, db(request), filters)
+    context = {
+        "entries": entries,
+        "filters": filters,
+        "params": params,
+        "kinds": activity.SECURITY_KINDS + activity.CHANGE_KINDS,
+        "actors": await call(activity.actors, db(request)),
+        "zone": zone,
+        "limit": activity.PAGE,
+    }
+    return render(request, "admin/activity.html", context)

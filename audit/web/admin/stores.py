@@ -1,0 +1,158 @@
+"""Regions and stores: list, create, edit, archive and restore, and the CSV import."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from audit.errors import AppError, Conflict
+from audit.services import organisation, store_import
+from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text, upload_text
+from audit.web.auth import viewer_of
+
+STORE_FIELDS = ("code", "name", "region", "address", "timezone")
+SAMPLE = "code,name,region,address,timezone\nNTH-010,Harrogate,NTH,1 Station Parade,Europe/London\n"
+
+
+async def index(request: Request) -> Response:
+    region = request.query_params.get("region", "").upper()
+    show = request.query_params.get("show", "open")
+    archived = {"open": False, "archived": True}.get(show)
+    regions = await call(organisation.regions, db(request))
+    stores = await call(organisation.stores, db(request), region, archived)
+    context = {"regions": regions, "stores": stores, "region": region, "show": show}
+    context["done"] = request.query_params.get("done", "")
+    return render(request, "admin/stores.html", context)
+
+
+async def new_region(request: Request) -> Response:
+    return render(request, "admin/region_form.html", {"values": {}, "errors": {}, "editing": None})
+
+
+async def create_region(request: Request) -> Response:
+    form = await request.form()
+    values = {"code": text(form, "code").upper(), "name": text(form, "name")}
+    try:
+        await call(organisation.add_region, db(request), values["code"], values["name"], viewer_of(request).id)
+    except AppError as exc:
+        errors = errors_of(exc, "code")
+        return render(request, "admin/region_form.html", {"values": values, "errors": errors, "editing": None}, 422)
+    return redirect(f"/admin/stores?done=region+{values['code']}+created")
+
+
+async def edit_region(request: Request) -> Response:
+    region = await call(organisation.region, db(request), request.path_params["code"])
+    context = {"values": {"code": region.code, "name": region.name}, "errors": {}, "editing": region}
+    return render(request, "admin/region_form.html", context)
+
+
+async def update_region(request: Request) -> Response:
+    region = await call(organisation.region, db(request), request.path_params["code"])
+    form = await request.form()
+    values = {"code": region.code, "name": text(form, "name")}
+    try:
+        await call(organisation.rename_region, db(request), region.code, values["name"], viewer_of(request).id)
+    except AppError as exc:
+        context = {"values": values, "errors": errors_of(exc, "name"), "editing": region}
+        return render(request, "admin/region_form.html", context, 422)
+    return redirect(f"/admin/stores?done=region+{region.code}+saved")
+
+
+async def _store_form(request: Request, values: dict, errors: dict, editing: object, status: int = 200) -> Response:
+    regions = await call(organisation.regions, db(request))
+    context = {
+        "values": values,
+        "errors": errors,
+        "editing": editing,
+        "regions": regions,
+        "zones": sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")),
+        "company_zone": request.app.state.settings.timezone,
+    }
+    return render(request, "admin/store_form.html", context, status)
+
+
+async def new_store(request: Request) -> Response:
+    return await _store_form(request, {"region": request.query_params.get("region", "")}, {}, None)
+
+
+async def create_store(request: Request) -> Response:
+    form = await request.form()
+    values = {name: text(form, name) for name in STORE_FIELDS}
+    values["code"], values["region"] = values["code"].upper(), values["region"].upper()
+    try:
+        await call(organisation.add_store, db(request), **_store_args(values), actor_id=viewer_of(request).id)
+    except AppError as exc:
+        return await _store_form(request, values, errors_of(exc, "code"), None, 422)
+    return redirect(f"/admin/stores?done=store+{values['code']}+created")
+
+
+def _store_args(values: dict) -> dict:
+    return {
+        "code": values["code"],
+        "name": values["name"],
+        "region_code": values["region"],
+        "address": values["address"],
+        "timezone": values["timezone"],
+    }
+
+
+async def edit_store(request: Request) -> Response:
+    store = await call(organisation.store, db(request), request.path_params["code"])
+    values = {f: getattr(store, f) for f in STORE_FIELDS}
+    return await _store_form(request, values, {}, store)
+
+
+async def update_store(request: Request) -> Response:
+    store = await call(organisation.store, db(request), request.path_params["code"])
+    form = await request.form()
+    values = {name: text(form, name) for name in STORE_FIELDS}
+    values["code"], values["region"] = store.code, values["region"].upper()
+    try:
+        await call(organisation.edit_store, db(request), **_store_args(values), actor_id=viewer_of(request).id)
+    except AppError as exc:
+        return await _store_form(request, values, errors_of(exc, "name"), store, 422)
+    return redirect(f"/admin/stores?done=store+{store.code}+saved")
+
+
+async def archive_store(request: Request) -> Response:
+    store = await call(organisation.store, db(request), request.path_params["code"])
+    form = await request.form()
+    if not confirmed(form):
+        message = (
+            f"{store.name} ({store.code}) leaves the dashboards and can no longer be planned. "
+            f"Its {store.audits} audit{'s' if store.audits != 1 else ''} stay, and you can bring it back later."
+        )
+        return confirm(request, f"Archive {store.name}?", message, "Archive the store", "/admin/stores")
+    await call(organisation.set_archived, db(request), store.code, True, viewer_of(request).id)
+    return redirect(f"/admin/stores?done=store+{store.code}+archived")
+
+
+async def restore_store(request: Request) -> Response:
+    code = request.path_params["code"]
+    await call(organisation.set_archived, db(request), code, False, viewer_of(request).id)
+    return redirect(f"/admin/stores?done=store+{code.upper()}+is+back")
+
+
+async def import_form(request: Request) -> Response:
+    return render(request, "admin/store_import.html", {"csv": "", "problems": [], "errors": {}, "sample": SAMPLE})
+
+
+async def import_stores(request: Request) -> Response:
+    form = await request.form()
+    context: dict = {"csv": text(form, "csv"), "problems": [], "errors": {}, "sample": SAMPLE}
+    try:
+        filename, content = await upload_text(form, "file", "csv")
+        context["csv"] = content
+        if not content:
+            context["errors"] = {"file": "choose a CSV file, or paste its lines below"}
+            return render(request, "admin/store_import.html", context, 422)
+        summary = await call(store_import.import_csv, db(request), content, viewer_of(request).id)
+    except store_import.ImportRefused as exc:
+        context["problems"] = exc.lines
+        return render(request, "admin/store_import.html", context, 422)
+    except (AppError, Conflict) as exc:
+        context["errors"] = errors_of(exc, "file")
+        return render(request, "admin/store_import.html", context, 422)
+    return render(request, "admin/store_import_done.html", {"summary": summary, "filename": filename})
