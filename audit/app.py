@@ -23,7 +23,7 @@ from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUB
 from audit.services.audits import Submitter
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, dashboards, exports, openapi, pages, reports, shopper, uploads
+from audit.web import account, api, dashboards, exports, openapi, pages, reports, review, shopper, uploads
 from audit.web.admin import activity, assignments, checklists, people, stores
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
@@ -67,6 +67,10 @@ def routes() -> list[Route | Mount]:
         Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
         Route("/photos/{photo_id}", guard(SIGNED_IN, dashboards.photo), methods=["GET"]),
         Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
+        Route("/audits/{audit_id}/approve", guard(STAFF, review.approve), methods=["POST"]),
+        Route("/audits/{audit_id}/send-back", guard(STAFF, review.send_back), methods=["POST"]),
+        Route("/audits/{audit_id}/revise", guard(SHOPPERS, review.revise_form), methods=["GET"]),
+        Route("/review", guard(STAFF, review.waiting), methods=["GET"]),
         Route("/audits/{audit_id}/restore", guard(STAFF, dashboards.restore), methods=["POST"]),
         Route("/healthz", guard(PUBLIC, api.healthz), methods=["GET"]),
         Route("/api/openapi.json", guard(PUBLIC, openapi_json), methods=["GET"]),

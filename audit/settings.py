@@ -43,6 +43,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_photo_bytes: int = 10_485_760
     release: str = ""
+    review_required: bool = False
     timezone: str = "UTC"
     checklists_dir: Path = field(default_factory=lambda: ROOT / "checklists")
     sqlite_busy_timeout_ms: int = 30_000
@@ -124,6 +125,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "AUDIT_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
         max_photo_bytes=_int(env, "AUDIT_MAX_PHOTO_BYTES", defaults.max_photo_bytes, minimum=1024),
         release=env.get("AUDIT_RELEASE", "").strip(),
+        review_required=_bool(env, "AUDIT_REVIEW_REQUIRED", False),
         timezone=timezone,
         checklists_dir=Path(env.get("AUDIT_CHECKLISTS_DIR", str(defaults.checklists_dir))),
         sqlite_busy_timeout_ms=_int(env, "AUDIT_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms, minimum=0),

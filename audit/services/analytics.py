@@ -50,7 +50,7 @@ def _store_means(start: datetime, end: datetime, checklist: str = "") -> sa.Subq
     ).where(
         models.Audit.finished_at >= start,
         models.Audit.finished_at < end,
-        models.Audit.excluded.is_(False),
+        models.counted_audits(),
         models.Audit.score.is_not(None),
     )
     if checklist:

@@ -24,7 +24,7 @@ from audit.domain import scoring
 from audit.domain.answers import Answer
 from audit.domain.checklist import Checklist
 from audit.errors import Conflict, Invalid, NotFound, Problem
-from audit.services import assignments, checklists, photos
+from audit.services import assignments, checklists, photos, review
 from audit.services.access import Viewer
 from audit.storage import bulk, models
 from audit.storage.db import Database
@@ -58,6 +58,9 @@ class Submission(BaseModel):
     assignment: int | None = Field(default=None, description="the planned visit this audit was made for")
     photos: list[UUID] = Field(
         default=[], max_length=MAX_AUDIT_PHOTOS, description="photos of the whole visit, uploaded first"
+    )
+    revision: int = Field(
+        default=1, ge=1, le=1000, description="1, or the next revision of an audit a manager sent back"
     )
 
     @field_validator("answers")
@@ -104,6 +107,10 @@ class AuditOut(BaseModel):
     excluded_reason: str
     excluded_by: str | None = Field(default=None, description="email of who excluded it")
     excluded_at: datetime | None = None
+    revision: int = Field(description="1, then one more each time it is resubmitted after being sent back")
+    review_state: Literal["submitted", "approved", "sent_back"]
+    needs_review: bool = Field(description="made while review was required: counts only once approved")
+    review_note: str = Field(description="what the manager asked to fix, when sent back")
     sections: list[SectionOut]
     answers: dict[str, AnswerOut]
 
@@ -174,6 +181,12 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
         "excluded_reason": "",
         "excluded_by_id": None,
         "excluded_at": None,
+        "needs_review": db.settings.review_required,
+        "review_state": "submitted",
+        "review_note": "",
+        "reviewed_by_id": None,
+        "reviewed_at": None,
+        "revision": submission.revision,
     }
     section_rows = [
         {"audit_id": audit_id, "section_key": s.key, "earned": s.earned, "possible": s.possible, "score": s.percent}
@@ -254,9 +267,13 @@ class Submitter:
 
 def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome]:
     ids = {p.id for p in batch}
-    stored = dict(
-        connection.execute(sa.select(models.Audit.id, models.Audit.content_hash).where(models.Audit.id.in_(ids))).all()
-    )
+    found = connection.execute(
+        sa.select(models.Audit.id, models.Audit.content_hash, models.Audit.revision, models.Audit.review_state).where(
+            models.Audit.id.in_(ids)
+        )
+    ).all()
+    stored = {row.id: row.content_hash for row in found}
+    revisable = {row.id: row.revision + 1 for row in found if row.review_state == "sent_back"}
     stores = dict(
         connection.execute(
             sa.select(models.Store.code, models.Store.id).where(models.Store.code.in_({p.store_code for p in batch}))
@@ -265,9 +282,22 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
     outcomes: list[Outcome] = []
     new: list[Prepared] = []
     for prepared in batch:
-        if prepared.id in stored:
+        next_revision = revisable.get(prepared.id)
+        if prepared.id in stored and stored[prepared.id] != prepared.content_hash and next_revision:
+            if prepared.audit["revision"] == next_revision:
+                _revise(connection, prepared)
+                outcomes.append(Outcome("created", prepared.id, audit=_view(prepared)))
+                stored[prepared.id] = prepared.content_hash
+                del revisable[prepared.id]
+            else:
+                message = f"audit {prepared.id} was sent back: send it as revision {next_revision}"
+                outcomes.append(Outcome("conflict", prepared.id, problems=[Problem("revision", message)]))
+        elif prepared.id in stored:
             same = stored[prepared.id] == prepared.content_hash
             outcomes.append(Outcome("exists", prepared.id) if same else _conflict(prepared))
+        elif prepared.audit["revision"] != 1:
+            problem = Problem("revision", f"there is no audit {prepared.id} to revise; send revision 1")
+            outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
         elif prepared.store_code not in stores:
             problem = Problem("store", f"unknown store {prepared.store_code!r}")
             outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
@@ -289,8 +319,46 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
     return outcomes
 
 
+def _revise(connection: sa.Connection, prepared: Prepared) -> None:
+    """The sent-back audit takes the new revision's content; the revision it replaces is
+    kept whole in the audit's history."""
+    audit_id = prepared.id
+    old = connection.execute(sa.select(models.Audit).where(models.Audit.id == audit_id)).mappings().one()
+    answers = connection.execute(
+        sa.select(models.Answer.item_key, models.Answer.value, models.Answer.comment, models.Answer.earned)
+        .where(models.Answer.audit_id == audit_id)
+        .order_by(models.Answer.item_key)
+    ).all()
+    snapshot = {
+        "revision": old["revision"],
+        "submitted_at": old["submitted_at"].isoformat(),
+        "started_at": old["started_at"].isoformat(),
+        "finished_at": old["finished_at"].isoformat(),
+        "score": old["score"],
+        "notes": old["notes"],
+        "review_note": old["review_note"],
+        "answers": {
+            key: {"value": value, "comment": comment, "earned": earned} for key, value, comment, earned in answers
+        },
+    }
+    connection.execute(
+        sa.insert(models.AuditEvent).values(
+            audit_id=audit_id, at=models.now(), actor_id=prepared.audit["shopper_id"], kind="resubmitted",
+            revision=prepared.audit["revision"], note="", snapshot=snapshot,
+        )
+    )  # fmt: skip
+    connection.execute(sa.delete(models.Answer).where(models.Answer.audit_id == audit_id))
+    connection.execute(sa.delete(models.AuditSection).where(models.AuditSection.audit_id == audit_id))
+    kept = ("id", "needs_review", "excluded", "excluded_reason", "excluded_by_id", "excluded_at", "shopper_id")
+    changes = {k: v for k, v in prepared.audit.items() if k not in kept}
+    connection.execute(sa.update(models.Audit).where(models.Audit.id == audit_id).values(**changes))
+    bulk.insert_rows(connection, models.AuditSection.__table__, prepared.sections)
+    bulk.insert_rows(connection, models.Answer.__table__, prepared.answers)
+    photos.attach(connection, audit_id, prepared.photos)
+
+
 def _conflict(prepared: Prepared) -> Outcome:
-    message = f"audit {prepared.id} was already submitted with different content"
+    message = f"audit {prepared.id} was already submitted with different content, and was not sent back for changes"
     return Outcome("conflict", prepared.id, problems=[Problem("id", message)])
 
 
@@ -338,6 +406,10 @@ def _out(
         "excluded_reason": a["excluded_reason"],
         "excluded_by": a.get("excluded_by"),
         "excluded_at": a["excluded_at"],
+        "revision": a["revision"],
+        "review_state": a["review_state"],
+        "needs_review": bool(a["needs_review"]),
+        "review_note": a["review_note"],
         "sections": [
             {
                 "key": s["section_key"],
@@ -452,6 +524,7 @@ def set_excluded(db: Database, viewer: Viewer, audit_id: str, excluded: bool, re
         audit.excluded_reason = reason if excluded else f"Restored: {reason}"
         audit.excluded_by_id = viewer.id
         audit.excluded_at = models.now()
+        review.record(session, audit_id, viewer.id, "excluded" if excluded else "restored", audit.revision, reason)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def _audits_in(start: datetime, end: datetime, checklist: str) -> sa.Select:
         .where(
             models.Audit.finished_at >= start,
             models.Audit.finished_at < end,
-            models.Audit.excluded.is_(False),
+            models.counted_audits(),
             models.ChecklistVersion.checklist_key == checklist,
         )
     )

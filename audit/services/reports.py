@@ -232,7 +232,7 @@ def store_report(
     result = stores.report(db, viewer, code, period, checklist)
     zone = ZoneInfo(period.zone)
     by_audit = [
-        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if not a.excluded
+        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if a.counted
     ]
     style = CHART_STYLE.replace("ACCENT", branding.current(db).accent)  # a #rrggbb checked at start
     job = _render(

@@ -31,6 +31,9 @@ class AuditPoint:
     score: float | None
     critical_failed: bool
     excluded: bool
+    counted: bool  # in the totals: not excluded, and approved if it needed review
+    review_state: str
+    needs_review: bool
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,16 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
                     models.Audit.score,
                     models.Audit.critical_failed,
                     models.Audit.excluded,
+                    models.counted_audits().label("counted"),
+                    models.Audit.review_state,
+                    models.Audit.needs_review,
                 )
                 .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
                 .where(*in_period)
                 .order_by(models.Audit.finished_at)
             ).all()
         ]
-        counted = (*in_period, models.Audit.excluded.is_(False))
+        counted = (*in_period, models.counted_audits())
         sections = dict(
             session.execute(
                 sa.select(models.AuditSection.section_key, sa.func.avg(models.AuditSection.score))
@@ -124,7 +130,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         ).all()
         score = _mean(session, store_id, period, checklist)
         previous = _mean(session, store_id, period.previous(), checklist)
-    counted_points = [a for a in audits if not a.excluded]
+    counted_points = [a for a in audits if a.counted]
     behaviours = [
         Behaviour(
             key, spec.item(key).question if spec.item(key) else key, _section_of(spec, key), int(missed), int(seen)
@@ -157,7 +163,7 @@ def _mean(session: sa.orm.Session, store_id: int, period: Period, checklist: str
             models.Audit.finished_at >= period.start,
             models.Audit.finished_at < period.end,
             models.ChecklistVersion.checklist_key == checklist,
-            models.Audit.excluded.is_(False),
+            models.counted_audits(),
             models.Audit.score.is_not(None),
         )
     ).one()

@@ -188,6 +188,37 @@ class Audit(SQLModel, table=True):
     excluded_by_id: int | None = Field(default=None, foreign_key="users.id")
     excluded_at: datetime | None = _utc(nullable=True)
     content_hash: str = Field(max_length=64)
+    # Review: an audit made while review was required counts only once approved.
+    needs_review: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    review_state: str = Field(
+        default="submitted", sa_column=sa.Column(sa.String(16), nullable=False, server_default="submitted")
+    )
+    review_note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    reviewed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    reviewed_at: datetime | None = _utc(nullable=True)
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+
+
+def counted_audits() -> sa.ColumnElement[bool]:
+    """The audits that count in every score: not excluded, and approved when they needed review."""
+    return sa.and_(Audit.excluded.is_(False), sa.or_(Audit.needs_review.is_(False), Audit.review_state == "approved"))
+
+
+class AuditEvent(SQLModel, table=True):
+    """The history of an audit: submitted, sent back, resubmitted (with the revision it
+    replaced, kept whole), approved, excluded, restored."""
+
+    __tablename__ = "audit_events"
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: str = Field(foreign_key="audits.id", index=True, max_length=36)
+    at: datetime = _utc()
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=16)
+    revision: int = 1
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    snapshot: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
 
 
 class AuditSection(SQLModel, table=True):

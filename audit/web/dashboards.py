@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import analytics, audits, checklists, comparison, stores
+from audit.services import analytics, audits, checklists, comparison, review, stores
 from audit.web.auth import viewer_of
 
 
@@ -77,6 +77,7 @@ async def audit_page(request: Request) -> Response:
     audit = await run_in_threadpool(audits.get, db, request.path_params["audit_id"], viewer)
     spec = await run_in_threadpool(checklists.version, db, audit["checklist_version"])
     photos = await run_in_threadpool(audits.photo_ids, db, audit["id"])
+    history = await run_in_threadpool(review.history, db, audit["id"])
     zone = ZoneInfo(request.app.state.settings.timezone)
     context = {
         "a": audit,
@@ -87,6 +88,8 @@ async def audit_page(request: Request) -> Response:
         "photos": photos,
         "staff": viewer.role != "shopper",
         "error": request.query_params.get("error", ""),
+        "note": request.query_params.get("note", ""),
+        "history": history,
     }
     return request.app.state.templates.TemplateResponse(request, "audit.html", context)
 
@@ -116,7 +119,7 @@ async def store(request: Request) -> Response:
     result = await build(request, stores.report)
     zone = ZoneInfo(result.period.zone)
     by_audit = [
-        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if not a.excluded
+        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if a.counted
     ]
     by_month = [charts.Point(label, agg.score if agg else None) for label, agg in result.months]
     context = {

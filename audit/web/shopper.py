@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import Invalid, NotFound, Problem
-from audit.services import audits, photos, visits
+from audit.services import audits, photos, review, visits
 from audit.web import assets
 from audit.web.api import ErrorOut, json_response, read_body
 from audit.web.auth import viewer_of
@@ -38,8 +38,10 @@ async def my_visits(request: Request) -> Response:
     today = _today(request).date()
     planned = await run_in_threadpool(visits.planned, db, viewer.id, today - timedelta(days=OVERDUE_DAYS))
     done = await run_in_threadpool(audits.for_shopper, db, viewer.id, 20)
+    sent_back = await run_in_threadpool(review.sent_back_to, db, viewer.id)
     context = {
         "visits": planned,
+        "sent_back": sent_back,
         "done": done,
         "today": today,
         "zone": ZoneInfo(request.app.state.settings.timezone),

@@ -102,18 +102,18 @@
     registration.active.postMessage({ keep: links.concat(extra, ["/"]) });
   }
 
-  /* "My visits": say which visits have a draft or wait to upload on this phone. */
+  /* "My visits": say which visits (and sent-back audits) have a draft or wait to upload here. */
   async function showLocalState() {
-    const articles = all("[data-assignment]");
+    const articles = all("[data-assignment], [data-audit]");
     if (!articles.length) return;
     const drafts = await store.allDrafts();
     const queued = await store.outbox();
     articles.forEach(function (article) {
-      const id = Number(article.dataset.assignment);
+      const key = article.dataset.audit ? "audit:" + article.dataset.audit : "visit:" + article.dataset.assignment;
       const line = article.querySelector("[data-local-state]");
       if (!line) return;
-      const entry = queued.find(function (e) { return e.assignment === id; });
-      const draft = drafts.find(function (d) { return d.assignment === id; });
+      const entry = queued.find(function (e) { return e.draft_key === key; });
+      const draft = drafts.find(function (d) { return d.assignment === key; });
       if (entry) line.textContent = entry.state === "rejected" ? "Refused by the server: see Waiting to upload" : "Submitted, waiting to upload";
       else if (draft) line.textContent = "Draft saved on this phone: " + Object.keys(draft.answers || {}).length + " answered";
       line.hidden = !(entry || draft);

@@ -35,10 +35,11 @@
 
   async function fix(entry) {
     const draft = entry.draft || {};
+    draft.assignment = entry.draft_key || draft.assignment;
     draft.problems = entry.problems || [];
     await store.reopen(entry, draft);
     self.auditOutbox.changed();
-    location.assign("/visits/" + entry.assignment);
+    location.assign(entry.form_url || "/visits/" + entry.assignment);
   }
 
   async function sendAsNew(entry) {

@@ -8,7 +8,10 @@
   const store = self.auditStore;
   const form = document.getElementById("visit");
   if (!form) return;
-  const assignment = Number(form.dataset.assignment);
+  const assignment = form.dataset.assignment ? Number(form.dataset.assignment) : null;
+  const draftKey = form.dataset.draftKey; // "visit:<id>", or "audit:<uuid>" when fixing a sent-back audit
+  const auditId = form.dataset.auditId || null;
+  const revision = Number(form.dataset.revision || 1);
   const MAX_SIDE = 1600;
   let draft = null;
   const urls = {};
@@ -36,11 +39,26 @@
   function itemOf(key) { return document.getElementById("i-" + key); }
 
   function fresh() {
-    return {
-      assignment: assignment, id: uuid(), store: form.dataset.store, store_name: form.dataset.storeName,
+    const draft = {
+      assignment: draftKey, id: auditId || uuid(), store: form.dataset.store, store_name: form.dataset.storeName,
       checklist: form.dataset.checklist, version: form.dataset.version,
       started_at: localInput(new Date()), finished_at: "", finished_set: false,
       answers: {}, comments: {}, notes: "", photos: {}, audit_photos: [], problems: [],
+    };
+    const prefill = document.getElementById("prefill");
+    return prefill ? Object.assign(draft, earlier(JSON.parse(prefill.textContent))) : draft;
+  }
+
+  /* A sent-back audit starts from what the shopper sent last time. */
+  function earlier(sent) {
+    const photos = {};
+    items().forEach(function (fieldset) {
+      const key = fieldset.dataset.key;
+      if (fieldset.dataset.type === "photo" && sent.answers[key] && sent.answers[key] !== "na") photos[key] = [sent.answers[key]];
+    });
+    return {
+      started_at: localInput(new Date(sent.started_at)), finished_at: localInput(new Date(sent.finished_at)), finished_set: true,
+      answers: sent.answers, comments: sent.comments, notes: sent.notes, photos: photos, audit_photos: sent.audit_photos,
     };
   }
 
@@ -260,7 +278,7 @@
     return {
       id: draft.id, store: draft.store, checklist: draft.checklist, checklist_version: draft.version,
       assignment: assignment, started_at: iso(draft.started_at), finished_at: iso(draft.finished_at),
-      answers: answers, notes: draft.notes, photos: draft.audit_photos.slice(),
+      answers: answers, notes: draft.notes, photos: draft.audit_photos.slice(), revision: revision,
     };
   }
 
@@ -278,24 +296,24 @@
     if (!draft.finished_set) draft.finished_at = localInput(new Date());
     const photoIds = Object.keys(draft.photos).reduce(function (ids, key) { return ids.concat(draft.photos[key]); }, []).concat(draft.audit_photos);
     const entry = {
-      id: draft.id, assignment: assignment, store: draft.store, store_name: draft.store_name,
-      shopper: form.dataset.shopper, submission: submission(), photo_ids: photoIds, draft: draft,
+      id: draft.id, assignment: assignment, draft_key: draftKey, form_url: location.pathname,
+      store: draft.store, store_name: draft.store_name, shopper: form.dataset.shopper, submission: submission(), photo_ids: photoIds, draft: draft,
       state: "waiting", attempts: 0, next_try: 0, error: "", problems: [], queued_at: Date.now(),
     };
     await saving;
-    await store.queue(assignment, entry);
+    await store.queue(draftKey, entry);
     self.auditOutbox.changed();
     location.assign("/outbox");
   }
 
   async function start() {
-    const queued = (await store.outbox()).find(function (e) { return e.assignment === assignment && e.state !== "rejected"; });
+    const queued = (await store.outbox()).find(function (e) { return e.draft_key === draftKey && e.state !== "rejected"; });
     if (queued) {
       form.querySelector("[data-queued]").hidden = false;
       form.querySelectorAll("fieldset, .submit-bar, section").forEach(function (el) { el.hidden = true; });
       return;
     }
-    draft = (await store.getDraft(assignment)) || null;
+    draft = (await store.getDraft(draftKey)) || null;
     if (!draft || draft.version !== form.dataset.version && !Object.keys(draft.answers).length) {
       draft = draft && draft.id ? Object.assign(fresh(), { id: draft.id, started_at: draft.started_at }) : fresh();
       await save();

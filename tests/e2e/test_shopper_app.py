@@ -3,6 +3,7 @@ mid-upload, an ended session. In each story the server ends with exactly one cop
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,61 @@ def test_a_new_version_waits_for_the_shoppers_yes_and_keeps_the_half_filled_draf
     assert answered(page) == half, "the draft survived the update"
     [new_shell] = page.evaluate(shells_of)
     assert new_shell != old_shell, "the old version's cache is gone"
+
+
+def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
+    server: Server, playwright: Playwright, tmp_path: Path
+):
+    server.stop()
+    server.start(AUDIT_REVIEW_REQUIRED="true")
+    phone = open_phone(playwright, tmp_path / "phone")
+    desk = open_phone(playwright, tmp_path / "desk", viewport={"width": 1280, "height": 900}, is_mobile=False)
+    try:
+        page = phone.new_page()
+        sign_in_at(page, server.base)
+        page.goto(server.base + visit_links(page)[0])
+        fill(page)
+        page.get_by_role("button", name="Submit audit").tap()
+        page.wait_for_url("**/outbox")
+        wait_until_sent(page)
+        [audit] = stored_audits(server.settings)
+        assert (audit["review_state"], audit["revision"]) == ("submitted", 1)
+
+        manager = desk.new_page()
+        sign_in_at(manager, server.base, "north@example.com", "/review")
+        manager.get_by_role("link", name=re.compile("20")).first.click()
+        manager.fill("textarea[name=note]", "Say who greeted you: the staff description is missing.")
+        manager.get_by_role("button", name="Send back").click()
+        expect(manager.locator(".review")).to_contain_text("Sent back to the shopper")
+
+        page.goto(server.base + "/")
+        expect(page.locator("#sent-back")).to_be_visible()
+        page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
+        phone.set_offline(True)
+        server.stop()
+        page.locator("#sent-back ~ article a").first.tap()
+        assert answered(page) == f"{ITEMS - UNANSWERED_PHOTO_ITEMS} of {ITEMS} answered"
+        expect(page.locator(".notice")).to_contain_text("staff description is missing")
+        page.locator("textarea[name='a:staff_description']").fill("Priya, name badge, blue shirt")
+        page.get_by_role("button", name="Submit audit").tap()
+        page.wait_for_url("**/outbox")
+        expect(page.locator("[data-outbox-count]")).to_have_text("1")
+
+        server.start(AUDIT_REVIEW_REQUIRED="true")
+        phone.set_offline(False)
+        page.goto(server.base + "/")
+        wait_until_sent(page)
+        [audit] = stored_audits(server.settings)
+        assert (audit["review_state"], audit["revision"]) == ("submitted", 2)
+        assert audit["answers"]["staff_description"] == "Priya, name badge, blue shirt"
+
+        manager.goto(f"{server.base}/audits/{audit['id']}")
+        manager.get_by_role("button", name="Approve").click()
+        expect(manager.locator(".review")).to_contain_text("Approved: it counts in the totals.")
+        manager.goto(f"{server.base}/stores/NTH-001")
+        expect(manager.locator("main")).not_to_contain_text("awaiting review")
+        [audit] = stored_audits(server.settings)
+        assert audit["review_state"] == "approved"
+    finally:
+        phone.close()
+        desk.close()
