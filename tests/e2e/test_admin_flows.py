@@ -69,7 +69,7 @@ def test_publishing_a_new_checklist_version_leaves_old_audits_on_theirs(page: Pa
     page.set_input_files("#file", files=[{"name": "quick.toml", "mimeType": "text/plain", "buffer": changed.encode()}])
     page.get_by_role("button", name="Check and preview").click()
     expect(page.locator(".publish")).to_contain_text("new current version")
-    expect(page.locator(".checklist-form")).to_be_visible()
+    expect(page.locator("form.preview")).to_be_visible()
     page.get_by_role("button", name="Publish this version").click()
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(2)
