@@ -269,3 +269,31 @@ def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
     finally:
         phone.close()
         desk.close()
+
+
+def test_a_refused_audit_stays_with_its_reason_and_is_fixed_and_sent_again(server: Server, phone):
+    page = phone.new_page()
+    sign_in_at(page, server.base)
+    page.goto(server.base + visit_links(page)[0])
+    fill(page)
+
+    def refuse(route: Route) -> None:  # the server's own words for a real refusal
+        problem = {"field": "wait_seconds", "message": "must be at most 600, got 5000"}
+        route.fulfill(status=422, json={"error": "The audit was not accepted.", "errors": [problem]})
+
+    page.route("**/api/audits", refuse, times=1)
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    queued = page.locator("li.queued.rejected")
+    expect(queued).to_contain_text("must be at most 600, got 5000")
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")
+    assert stored_audits(server.settings) == []
+    queued.get_by_role("button", name="Fix and send again").tap()
+    page.wait_for_url("**/visits/*")
+    expect(page.locator("#i-wait_seconds [data-problem]")).to_have_text("must be at most 600, got 5000")
+    page.locator("#n-wait_seconds").fill("30")
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    wait_until_sent(page)
+    [audit] = stored_audits(server.settings)
+    assert audit["answers"]["wait_seconds"] == 30
