@@ -186,7 +186,7 @@ def heatmap_pages(
     fit = max(1, min(MAX_COLUMNS, int((width - LABEL_WIDTH) // (slots * digit))))
     groups = -(-len(columns) // fit) or 1
     size = -(-len(columns) // groups) or 1  # even groups: none much narrower than the others
-    slots = max(slots, min(slots + 3, int((width - LABEL_WIDTH) // (size * digit))))  # use the room left
+    slots = max(slots, min(14, int((width - LABEL_WIDTH) // (size * digit))))  # wider when few stores
     cut = [columns[n : n + size] for n in range(0, len(columns), size)] or [[]]
     labels = [_label(row.label) for row in rows]
     pages: list[HeatPage] = []
