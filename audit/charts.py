@@ -179,19 +179,21 @@ def heatmap_pages(
     """The heatmap cut into pages of `width_mm` x `height_mm`: stores in even groups as wide
     as fit, each group's rows over as many pages as needed, a section title never alone at
     the foot of a page."""
+    if not columns or not rows:
+        return []
     width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
     digit = text_width("0", FONT_PT)
     widest = max((text_width(code, CODE_PT, bold=True) for code in columns), default=0.0)
     slots = max(5, int(-(-(widest + 2) // digit)))  # digits per column: the widest code and a margin
     fit = max(1, min(MAX_COLUMNS, int((width - LABEL_WIDTH) // (slots * digit))))
-    groups = -(-len(columns) // fit) or 1
-    size = -(-len(columns) // groups) or 1  # even groups: none much narrower than the others
+    groups = -(-len(columns) // fit)
+    size = -(-len(columns) // groups)  # even groups: none much narrower than the others
     slots = max(slots, min(14, int((width - LABEL_WIDTH) // (size * digit))))  # wider when few stores
-    cut = [columns[n : n + size] for n in range(0, len(columns), size)] or [[]]
-    labels = [_label(row.label) for row in rows]
+    cut = [columns[n : n + size] for n in range(0, len(columns), size)]
+    chunks = _page_rows(rows, [_label(row.label) for row in rows], height)
     pages: list[HeatPage] = []
     for part, codes in enumerate(cut, start=1):
-        for n, chunk in enumerate(_page_rows(rows, labels, height)):
+        for n, chunk in enumerate(chunks):
             lines = [
                 HeatLine(row is None, h, label, _figures(row, codes, slots) if row else [])
                 for _, h, label, row in chunk

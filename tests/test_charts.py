@@ -57,3 +57,8 @@ def test_heatmap_figures_stand_in_digit_wide_columns_and_text_is_escaped():
     assert [cells[:width].strip("\u2007"), cells[width:].strip("\u2007")] == ["50", "\u2012"]
     assert row.runs[0][1] is True and row.runs[1][1] is False  # 50 % or more is on a dark cell
     assert "#123456" in page.background and "<b>" not in page.background
+
+
+def test_a_region_without_stores_or_behaviours_has_no_heatmap_pages():
+    assert heatmap_pages([], heat_rows([]), 273, 154, "#0b5cad") == []
+    assert heatmap_pages(["NTH-001"], [], 273, 154, "#0b5cad") == []
