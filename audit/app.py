@@ -21,10 +21,11 @@ from audit import settings as settings_module
 from audit.errors import AppError
 from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUBMITTERS
 from audit.services.audits import Submitter
+from audit.services.branding import BrandCache
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, dashboards, exports, openapi, pages, reports, review, shopper, uploads
-from audit.web.admin import activity, assignments, checklists, people, stores
+from audit.web import account, api, brand, dashboards, exports, openapi, pages, reports, review, shopper, uploads
+from audit.web.admin import activity, assignments, branding, checklists, people, stores
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
 
@@ -43,6 +44,8 @@ def routes() -> list[Route | Mount]:
         Route("/offline", guard(PUBLIC, shopper.offline_page), methods=["GET"]),
         Route("/sw.js", guard(PUBLIC, shopper.service_worker), methods=["GET"]),
         Route("/manifest.webmanifest", guard(PUBLIC, shopper.manifest), methods=["GET"]),
+        Route("/branding.css", guard(PUBLIC, brand.stylesheet), methods=["GET"]),
+        Route("/branding/logo", guard(PUBLIC, brand.logo), methods=["GET"]),
         Route("/login", guard(PUBLIC, account.login_form), methods=["GET"]),
         Route("/login", guard(PUBLIC, account.login), methods=["POST"]),
         Route("/logout", guard(PUBLIC, account.logout), methods=["POST"]),
@@ -126,6 +129,8 @@ def admin_routes() -> list[Route]:
         Route("/admin/assignments/import", guard(OWNER, assignments.import_visits), methods=post),
         Route("/admin/assignments/{assignment_id}/cancel", guard(OWNER, assignments.cancel), methods=post),
         Route("/admin/activity", guard(OWNER, activity.index), methods=get),
+        Route("/admin/branding", guard(OWNER, branding.form), methods=get),
+        Route("/admin/branding", guard(OWNER, branding.save), methods=post),
     ]
 
 
@@ -180,7 +185,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.db = db
     app.state.submitter = submitter
     app.state.renderer = None  # PDF worker processes, started by the first report
-    app.state.templates = Jinja2Templates(directory=ROOT / "templates")
+    app.state.brand = BrandCache(db)  # the header of every page
+    app.state.templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[brand.context])
     app.state.templates.env.globals["static_url"] = static_url
     app.state.sessions = Sessions(settings)
     return app

@@ -6,11 +6,15 @@ in a table beside it as well. Text is escaped here, so callers may pass any labe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 
 from markupsafe import Markup
 
+from audit.settings import ROOT
+
+FONTS = ROOT / "static" / "fonts"
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 36, 16, 40
 
@@ -72,3 +76,211 @@ def line_chart(points: list[Point], title: str, description: str, chart_id: str 
         parts.append(f'<text class="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">No audits</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+# The heatmap of behaviours by store, for printed pages ----------------------------------------
+#
+# WeasyPrint takes about a millisecond per table cell (layout and style of each box), and
+# draws SVG text one code point at a time (Kozea/WeasyPrint#2249), so neither a table nor
+# an SVG with a <text> per cell printed the ~1,600 cells of a 50-store region fast enough.
+# So each page is a block of fixed-height rows of plain text over an SVG background that
+# paints the cells: a row's figures are one line of text, set in columns by padding them
+# with figure spaces (as wide as a digit), with the column width a whole number of digits.
+# This module measures the labels with the font's own advance widths to wrap them and to
+# cut the rows into pages that fit.
+
+HEAT_FILLS = {"fine": "#e3f2e7", "meh": "#f7e3b5", "bad": "#b3242f", "none": "#f6f8fa"}  # report.css legend
+PT_PER_MM = 72 / 25.4
+FONT_PT = 7.2  # labels and figures
+CODE_PT = 6.0  # store codes in the header
+LABEL_WIDTH = 232.0  # the behaviour column, pt
+LINE, PAD = 8.8, 2.4  # a label line, and a row's padding above and below, pt
+HEAD, SECTION = 16.0, 15.0  # heights of the header row and of a section's title row, pt
+MAX_COLUMNS = 17
+MAX_LINES = 6  # of a behaviour's label; report.css has a row height for each
+FIGURE, FIGURE_DASH = "\u2007", "\u2012"  # digit-wide space and dash (DejaVu has both)
+# What report.css needs to draw the rows at these heights: --h1 is a row of one label line,
+# --o1 the padding above its figures (centred on the label), and so on.
+MEASURES = (
+    f"--label:{LABEL_WIDTH}pt;--head:{HEAD}pt;--line:{LINE}pt;--pad:{PAD}pt;--font:{FONT_PT}pt;--code:{CODE_PT}pt;"
+    f"--sec:{SECTION}pt;--sec-pad:{SECTION - LINE - 1.5}pt;"
+    + "".join(
+        f"--h{n}:{n * LINE + 2 * PAD:.1f}pt;--o{n}:{PAD + (n - 1) * LINE / 2:.1f}pt;" for n in range(1, MAX_LINES + 1)
+    )
+)
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    section: str
+    label: str
+    rates: dict[str, float | None]  # store code -> failure rate (percent), None: no visits
+
+
+@dataclass(frozen=True)
+class HeatPage:
+    columns: list[str]  # the store codes on this page
+    part: int  # which group of stores, from 1
+    parts: int
+    continued: bool  # this group's rows began on an earlier page
+    background: str  # SVG of the cells and rules, as big as the page's grid
+    style: str  # the grid's size and measures, for report.css (trusted numbers only)
+    lines: list[HeatLine]
+
+
+@dataclass(frozen=True)
+class HeatLine:
+    section: bool  # a section's title, else a behaviour
+    height: float  # pt
+    label: list[str]  # its lines
+    runs: list[tuple[str, bool]] = field(default_factory=list)  # the figures: (text, on a dark cell) runs
+
+
+def rate_class(rate: float | None) -> str:
+    return "none" if rate is None else "bad" if rate >= 50 else "meh" if rate >= 25 else "fine"
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The advance width in pt of `text` set in the report's condensed font."""
+    advances, per_em, missing = _advances(bold)
+    return sum(advances.get(ord(ch), missing) for ch in text) * size / per_em
+
+
+@lru_cache(maxsize=2)
+def _advances(bold: bool) -> tuple[dict[int, int], int, int]:
+    from fontTools.ttLib import TTFont  # WeasyPrint's own dependency; loaded by report workers only
+
+    with TTFont(FONTS / f"DejaVuSansCondensed{'-Bold' if bold else ''}.ttf") as font:
+        metrics = font["hmtx"].metrics
+        advances = {code: metrics[glyph][0] for code, glyph in font.getBestCmap().items()}
+        per_em = font["head"].unitsPerEm
+    return advances, per_em, int(per_em * 0.62)
+
+
+def wrap(text: str, width: float, size: float) -> list[str]:
+    """`text` broken at spaces into lines no wider than `width` (a longer word gets a line to itself)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _label(text: str) -> list[str]:
+    lines = wrap(text, LABEL_WIDTH - 8, FONT_PT)
+    return lines if len(lines) <= MAX_LINES else [*lines[: MAX_LINES - 1], lines[MAX_LINES - 1] + "…"]
+
+
+def heatmap_pages(
+    columns: list[str], rows: list[HeatRow], width_mm: float, height_mm: float, accent: str
+) -> list[HeatPage]:
+    """The heatmap cut into pages of `width_mm` x `height_mm`: stores in even groups as wide
+    as fit, each group's rows over as many pages as needed, a section title never alone at
+    the foot of a page."""
+    if not columns or not rows:
+        return []
+    width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
+    digit = text_width("0", FONT_PT)
+    widest = max((text_width(code, CODE_PT, bold=True) for code in columns), default=0.0)
+    slots = max(5, int(-(-(widest + 2) // digit)))  # digits per column: the widest code and a margin
+    fit = max(1, min(MAX_COLUMNS, int((width - LABEL_WIDTH) // (slots * digit))))
+    groups = -(-len(columns) // fit)
+    size = -(-len(columns) // groups)  # even groups: none much narrower than the others
+    slots = max(slots, min(14, int((width - LABEL_WIDTH) // (size * digit))))  # wider when few stores
+    cut = [columns[n : n + size] for n in range(0, len(columns), size)]
+    chunks = _page_rows(rows, [_label(row.label) for row in rows], height)
+    pages: list[HeatPage] = []
+    for part, codes in enumerate(cut, start=1):
+        for n, chunk in enumerate(chunks):
+            lines = [
+                HeatLine(row is None, h, label, _figures(row, codes, slots) if row else [])
+                for _, h, label, row in chunk
+            ]
+            page_height = HEAD + sum(line.height for line in lines)
+            background = _background(codes, chunk, slots * digit, width, page_height, accent)
+            style = f"width:{width:.2f}pt;height:{page_height:.2f}pt;--cell:{slots * digit:.3f}pt;" + MEASURES
+            pages.append(HeatPage(codes, part, len(cut), n > 0, background, style, lines))
+    return pages
+
+
+Entry = tuple[str, float, list[str], HeatRow | None]  # kind ("section" or "row"), height, label lines, row
+
+
+def _page_rows(rows: list[HeatRow], labels: list[list[str]], height: float) -> list[list[Entry]]:
+    """The rows cut into as few pages as fit, as evenly filled as they allow (no near-empty last page)."""
+    flat: list[Entry] = []
+    for i, (row, label) in enumerate(zip(rows, labels, strict=True)):
+        if i == 0 or rows[i - 1].section != row.section:
+            flat.append(("section", SECTION, [row.section], None))
+        flat.append(("row", len(label) * LINE + 2 * PAD, label, row))
+    fewest = len(_fill(flat, height))
+    target = HEAD + sum(e[1] for e in flat) / fewest
+    while len(pages := _fill(flat, min(target, height))) > fewest:
+        target += LINE
+    return pages
+
+
+def _fill(flat: list[Entry], height: float) -> list[list[Entry]]:
+    """Rows put on pages in order, each page holding what fits in `height`; a section title
+    is never the last row of a page."""
+    pages: list[list[Entry]] = [[]]
+    used = HEAD
+    for entry in flat:
+        if pages[-1] and used + entry[1] > height:
+            carried = [pages[-1].pop()] if len(pages[-1]) > 1 and pages[-1][-1][0] == "section" else []
+            pages.append(carried)
+            used = HEAD + sum(e[1] for e in carried)
+        pages[-1].append(entry)
+        used += entry[1]
+    return pages
+
+
+def _figures(row: HeatRow, codes: list[str], slots: int) -> list[tuple[str, bool]]:
+    """The row's figures, each right-aligned in three digits centred in its column, as runs
+    of text and whether they are on the dark cells (50 % or more) that need light ink."""
+    left = (slots - 3) // 2
+    runs: list[tuple[str, bool]] = []
+    for code in codes:
+        rate = row.rates.get(code)
+        text = (FIGURE_DASH if rate is None else f"{rate:.0f}").rjust(3, FIGURE)
+        cell = FIGURE * left + text + FIGURE * (slots - 3 - left)
+        dark = rate_class(rate) == "bad"
+        if runs and runs[-1][1] == dark:
+            runs[-1] = (runs[-1][0] + cell, dark)
+        else:
+            runs.append((cell, dark))
+    return runs
+
+
+def _background(codes: list[str], entries: list[Entry], column: float, width: float, height: float, accent: str) -> str:
+    """The cells as one path per colour, the header's band and the rules under the labels."""
+    cells: dict[str, list[str]] = {css: [] for css in HEAT_FILLS}
+    rules, sections = [], []
+    y = HEAD
+    for _, h, _, row in entries:
+        if row is None:
+            sections.append(f"M0 {y + h - 0.45:.2f}H{LABEL_WIDTH + column * len(codes):.2f}")
+        else:
+            for i, code in enumerate(codes):
+                x = LABEL_WIDTH + column * i
+                cells[rate_class(row.rates.get(code))].append(
+                    f"M{x + 0.5:.2f} {y + 0.5:.2f}h{column - 1:.2f}v{h - 1:.2f}h{1 - column:.2f}z"
+                )
+            rules.append(f"M0 {y + h - 0.25:.2f}H{LABEL_WIDTH - 2:.2f}")
+        y += h
+    right = LABEL_WIDTH + column * len(codes)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.2f}pt" height="{height:.2f}pt"'
+        f' viewBox="0 0 {width:.2f} {height:.2f}">',
+        f'<rect width="{right:.2f}" height="{HEAD}" fill="#eef1f4"/>',
+        f'<path d="M0 {HEAD - 0.5}H{right:.2f}" stroke="{accent}" stroke-width="1"/>',  # a #rrggbb checked on input
+    ]
+    parts += [f'<path fill="{HEAT_FILLS[css]}" d="{"".join(d)}"/>' for css, d in cells.items() if d]
+    if rules:
+        parts.append(f'<path d="{"".join(rules)}" stroke="#d8dee4" stroke-width=".5" fill="none"/>')
+    if sections:
+        parts.append(f'<path d="{"".join(sections)}" stroke="{accent}" stroke-width=".9" fill="none"/>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,4 +1,5 @@
-from audit.charts import Point, line_chart
+from audit import charts
+from audit.charts import HeatRow, Point, heatmap_pages, line_chart
 
 
 def test_a_chart_has_a_title_a_description_and_one_dot_per_value():
@@ -17,3 +18,47 @@ def test_values_are_clamped_and_an_empty_chart_says_so():
     assert "No audits" in str(line_chart([Point("a", None)], "t", "d"))
     svg = str(line_chart([Point("a", 150.0), Point("b", -5.0)], "t", "d"))
     assert 'cy="16.0"' in svg and 'cy="200.0"' in svg  # top and bottom of the plot
+
+
+def heat_rows(stores: list[str], items: int = 35, sections: int = 7) -> list[HeatRow]:
+    return [
+        HeatRow(
+            f"Section {n * sections // items}",
+            f"Behaviour {n} " + "with a long question " * (n % 4),
+            {s: n % 101 for s in stores},
+        )
+        for n in range(items)
+    ]
+
+
+def test_the_heatmap_is_cut_into_even_groups_of_stores_and_pages_that_fit():
+    stores = [f"NTH-{n:03}" for n in range(50)]
+    pages = heatmap_pages(stores, heat_rows(stores), 273, 154, "#0b5cad")
+    groups = {tuple(p.columns) for p in pages}
+    assert sorted(len(g) for g in groups) == [16, 17, 17] and sum(len(g) for g in groups) == 50
+    for page in pages:
+        height = charts.HEAD + sum(line.height for line in page.lines)
+        assert height <= 154 * charts.PT_PER_MM and f"height:{height:.2f}pt" in page.style
+        assert not page.lines[-1].section  # a section's title is never alone at the foot of a page
+        for line in page.lines:
+            assert all(charts.text_width(part, charts.FONT_PT) <= charts.LABEL_WIDTH - 8 for part in line.label)
+    heights = [sum(line.height for line in p.lines) for p in pages if p.part == 1]
+    assert len(heights) == 2 and min(heights) > 0.7 * max(heights)  # evenly filled, no near-empty page
+
+
+def test_heatmap_figures_stand_in_digit_wide_columns_and_text_is_escaped():
+    (page,) = heatmap_pages(
+        ["A<1", "B"], [HeatRow("S", "<b>Greets?</b>", {"A<1": 50.0, "B": None})], 273, 154, "#123456"
+    )
+    (section, row) = page.lines
+    assert section.section and section.label == ["S"]
+    cells = "".join(text for text, _ in row.runs)
+    width = len(cells) // 2
+    assert [cells[:width].strip("\u2007"), cells[width:].strip("\u2007")] == ["50", "\u2012"]
+    assert row.runs[0][1] is True and row.runs[1][1] is False  # 50 % or more is on a dark cell
+    assert "#123456" in page.background and "<b>" not in page.background
+
+
+def test_a_region_without_stores_or_behaviours_has_no_heatmap_pages():
+    assert heatmap_pages([], heat_rows([]), 273, 154, "#0b5cad") == []
+    assert heatmap_pages(["NTH-001"], [], 273, 154, "#0b5cad") == []

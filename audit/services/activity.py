@@ -42,6 +42,7 @@ CHANGE_KINDS = (
     "checklist_restored",
     "visits_planned",
     "visit_cancelled",
+    "branding_changed",
 )
 PAGE = 200
 

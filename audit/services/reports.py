@@ -28,6 +28,7 @@ from audit.services import audits, branding, checklists, comparison, stores
 from audit.services.access import Viewer
 from audit.services.rendering import (
     BRAND_LOGO_URL,
+    SCHEME,
     Job,
     RenderPool,
     ReportFailed,
@@ -43,7 +44,9 @@ from audit.storage.db import Database
 # Items for identifying staff: for owners and managers only, never on the store's copy
 # (the checklist's guidance promises it). Kept here until checklists can mark items internal.
 INTERNAL_ITEMS = frozenset({"staff_description"})
-HEATMAP_COLUMNS = 14  # stores per heatmap table: what fits a landscape page
+# The heatmap's room on a landscape page, in mm: the paper less the margins of
+# `@page wide` in report.css, the heading and the legend, and a little to spare.
+HEATMAP_AREA = {"A4": (297 - 24, 210 - 30 - 26), "Letter": (279.4 - 24, 215.9 - 30 - 26)}
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(ROOT / "templates" / "reports"),
@@ -260,8 +263,16 @@ def region_report(
     result = comparison.branch_comparison(db, viewer, code, period, checklist)
     heat = comparison.heatmap(db, viewer, code, period, checklist)
     ranked = comparison.sorted_rows(result.rows, "rank", False)
-    size = -(-len(heat.stores) // max(1, -(-len(heat.stores) // HEATMAP_COLUMNS)))  # even tables, none too wide
-    chunks = [heat.stores[n : n + size] for n in range(0, len(heat.stores), size or 1)]
+    codes = [store for store, _ in heat.stores]
+    rows = [
+        charts.HeatRow(section, question, {c: heat.rate(key, c) for c in codes})
+        for key, question, section in heat.items
+    ]
+    width, height = HEATMAP_AREA[db.settings.report_page_size]
+    pages = charts.heatmap_pages(codes, rows, width, height, branding.current(db).accent)
+    backgrounds = {
+        f"{SCHEME}/heatmap/{n}.svg": Resource("image/svg+xml", p.background.encode()) for n, p in enumerate(pages)
+    }
     job = _render(
         db,
         "region.html",
@@ -269,7 +280,8 @@ def region_report(
         c=result,
         rows=ranked,
         h=heat,
-        chunks=chunks,
+        heat_pages=list(zip(pages, backgrounds, strict=True)),
+        resources=backgrounds,
     )
     return Report(f"region-{_safe(result.region)}-{_span(period)}.pdf", job)
 

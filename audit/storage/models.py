@@ -128,6 +128,20 @@ class Change(SQLModel, table=True):
     detail: str = Field(default="", max_length=1000)
 
 
+class Branding(SQLModel, table=True):
+    """The brand as owners set it in the browser: one row (id 1), absent until first saved.
+    An empty name or accent, or no logo, falls back to the AUDIT_BRAND_* settings."""
+
+    __tablename__ = "branding"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", max_length=80)
+    accent: str = Field(default="", max_length=7)  # "#rrggbb"
+    logo: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))  # re-encoded
+    logo_type: str = Field(default="", max_length=32)
+    updated_at: datetime = _utc()
+    updated_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
 class Checklist(SQLModel, table=True):
     """A checklist's stable identity; its content lives in versions."""
 

@@ -19,7 +19,9 @@ from audit.services import analytics, audits, checklists, comparison, review, st
 from audit.web.auth import viewer_of
 
 
-def _period(request: Request) -> periods.Period:
+def period_of(request: Request) -> periods.Period:
+    """The period the query asks for (`period`, or `from` and `to`); 422 saying what is wrong.
+    Every page, download and report of a period reads it here, so all answer alike."""
     settings = request.app.state.settings
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     q = request.query_params
@@ -41,7 +43,7 @@ def filters_of(request: Request) -> dict[str, str]:
 async def build(request: Request, report: Callable[..., T]) -> T:
     """Calls a report service (db, viewer, code, period, checklist) with this request's filters."""
     checklist = request.query_params.get("checklist", "customer-service")
-    args = (request.app.state.db, viewer_of(request), request.path_params["code"], _period(request), checklist)
+    args = (request.app.state.db, viewer_of(request), request.path_params["code"], period_of(request), checklist)
     return await run_in_threadpool(report, *args)
 
 
@@ -145,7 +147,7 @@ async def heatmap(request: Request) -> Response:
 
 
 async def company(request: Request) -> Response:
-    period = _period(request)
+    period = period_of(request)
     checklist = request.query_params.get("checklist", "customer-service")
     rows = await run_in_threadpool(analytics.company, request.app.state.db, viewer_of(request), period, checklist)
     keep = filters_of(request)

@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from audit.services import comparison, exports, stores
 from audit.web.api import json_response
 from audit.web.auth import viewer_of
-from audit.web.dashboards import _period, build
+from audit.web.dashboards import build, period_of
 
 
 def _csv_lines(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
@@ -45,7 +45,7 @@ def _download(name: str, header: list[str], rows: Iterator[list[Any]]) -> Respon
 
 
 def _stamp(request: Request) -> str:
-    period = _period(request)
+    period = period_of(request)
     return f"{period.first.isoformat()}_{period.last.isoformat()}"
 
 
@@ -72,14 +72,14 @@ async def comparison_csv(request: Request) -> Response:
 
 async def audits_csv(request: Request) -> Response:
     code = request.path_params["code"]
-    rows = exports.audit_rows(request.app.state.db, viewer_of(request), code, _period(request))
+    rows = exports.audit_rows(request.app.state.db, viewer_of(request), code, period_of(request))
     first = await run_in_threadpool(next, rows, None)  # raises NotFound before the download starts
     return _download(f"audits-{code.upper()}-{_stamp(request)}.csv", exports.AUDIT_HEADER, _chain(first, rows))
 
 
 async def answers_csv(request: Request) -> Response:
     code = request.path_params["code"]
-    rows = exports.answer_rows(request.app.state.db, viewer_of(request), code, _period(request))
+    rows = exports.answer_rows(request.app.state.db, viewer_of(request), code, period_of(request))
     first = await run_in_threadpool(next, rows, None)
     return _download(f"answers-{code.upper()}-{_stamp(request)}.csv", exports.ANSWER_HEADER, _chain(first, rows))
 

@@ -9,25 +9,16 @@ with a plain message.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from audit.domain import periods
-from audit.errors import AppError, Problem
 from audit.services import reports
 from audit.services.rendering import RenderPool
 from audit.web.auth import viewer_of
-
-
-class BadRequest(AppError):
-    """The request is not valid."""
-
-    status = 400
+from audit.web.dashboards import period_of
 
 
 def renderer(request: Request) -> RenderPool:
@@ -36,16 +27,6 @@ def renderer(request: Request) -> RenderPool:
     if state.renderer is None:
         state.renderer = RenderPool(state.settings)
     return state.renderer
-
-
-def _period(request: Request) -> periods.Period:
-    settings = request.app.state.settings
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
-    q = request.query_params
-    try:
-        return periods.resolve(today, settings.timezone, q.get("period", ""), q.get("from", ""), q.get("to", ""))
-    except periods.PeriodError as exc:
-        raise BadRequest(f"Cannot make this report: {exc}.", [Problem("period", str(exc))]) from None
 
 
 async def _pdf(request: Request, order: reports.Order) -> Response:
@@ -65,7 +46,7 @@ async def audit_pdf(request: Request) -> Response:
 
 def _order(request: Request, kind: Literal["store", "region"]) -> reports.Order:
     checklist = request.query_params.get("checklist", "customer-service")
-    return reports.Order(kind, viewer_of(request), request.path_params["code"], _period(request), checklist)
+    return reports.Order(kind, viewer_of(request), request.path_params["code"], period_of(request), checklist)
 
 
 async def store_pdf(request: Request) -> Response:
@@ -77,7 +58,7 @@ async def region_pdf(request: Request) -> Response:
 
 
 async def _zip(request: Request, scope: str) -> Response:
-    args = (request.app.state.db, viewer_of(request), scope, request.path_params["code"], _period(request))
+    args = (request.app.state.db, viewer_of(request), scope, request.path_params["code"], period_of(request))
     batch = await run_in_threadpool(reports.batch, *args)  # NotFound before the download starts
     stream = iterate_in_threadpool(reports.zip_chunks(renderer(request), batch))
     return StreamingResponse(stream, media_type="application/zip", headers=_download(batch.filename))

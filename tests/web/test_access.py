@@ -73,6 +73,10 @@ EXPECTED = {
     ("POST", "/admin/assignments/import"): (303, 422, 403, 403),
     ("POST", "/admin/assignments/{assignment_id}/cancel"): (303, 200, 403, 403),  # the confirmation step
     ("GET", "/admin/activity"): (303, 200, 403, 403),
+    ("GET", "/admin/branding"): (303, 200, 403, 403),
+    ("POST", "/admin/branding"): (303, 422, 403, 403),
+    ("GET", "/branding.css"): (200, 200, 200, 200),
+    ("GET", "/branding/logo"): (404, 404, 404, 404),  # no logo until one is set
     ("GET", "/regions"): (303, 200, 200, 403),
     ("GET", "/regions/NTH"): (303, 200, 200, 403),
     ("GET", "/regions/STH"): (303, 200, 404, 403),

@@ -142,7 +142,8 @@ def test_the_region_report_ranks_branches_with_names_in_any_script(db, org, subm
     assert text.index(STORE_NAME) < text.index("Leeds")  # best first
     assert "York" in text and "no audits" in text and re.search(r"100\.0\s%", text)
     assert "weakest behaviours" in text and "Did staff offer help in words?" in text
-    assert "Behaviours by store" in text
+    heat = text[text.index("Behaviours by store") :]  # drawn as text over a painted grid: still real text
+    assert "NTH-001 NTH-002 NTH-003" in heat and re.search(r"Did staff offer help in words\? 100 ‒ 0 ", heat)
     pdfs.render_every_page(response.content, tmp_path)
 
 
@@ -154,9 +155,14 @@ def test_the_region_report_ranks_branches_with_names_in_any_script(db, org, subm
     ("query", "message"),
     [("from=2026-13-01&to=2026-11-30", "dates must look like"), ("from=2026-11-30&to=2026-11-01", "ends before")],
 )
-def test_bad_dates_are_a_clear_400(client_for, path, query, message):
-    response = client_for("owner@example.com").get(f"{path}?{query}")
-    assert response.status_code == 400 and message in response.text and "Traceback" not in response.text
+def test_bad_dates_are_a_clear_422_shaped_like_the_dashboards(client_for, path, query, message):
+    client = client_for("owner@example.com")
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 422 and message in response.text and "Traceback" not in response.text
+    dashboard = client.get(f"/regions/NTH?{query}", headers={"accept": "application/json"}).json()
+    report = client.get(f"{path}?{query}", headers={"accept": "application/json"})
+    assert report.status_code == 422 and report.json() == dashboard
+    assert report.json()["errors"] == [{"field": "period", "message": report.json()["error"]}]
 
 
 def test_managers_of_other_regions_and_shoppers_get_no_report(org, submit, client_for):
