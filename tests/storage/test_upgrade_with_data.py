@@ -15,7 +15,9 @@ def test_a_sqlite_database_with_data_upgrades_from_the_first_revisions_to_the_ne
     try:
         migrate.upgrade(db, "0002")
         with db.write_engine.begin() as connection:
-            connection.execute(sa.text("INSERT INTO checklists (key, title, current_version_id) VALUES ('c', 'C', 'v1')"))
+            connection.execute(
+                sa.text("INSERT INTO checklists (key, title, current_version_id) VALUES ('c', 'C', 'v1')")
+            )
             connection.execute(
                 sa.text(
                     "INSERT INTO checklist_versions (id, checklist_key, title, spec, source, created_at)"
