@@ -90,6 +90,9 @@ class Database:
             self.write_engine.dispose()
 
 
+_Bind = tuple[str, Any, Callable[[Any], Any] | None]  # name, value when not given, bind processor
+
+
 class Lookup:
     """A small SELECT that runs on every request, sent straight to the driver.
 
@@ -103,7 +106,7 @@ class Lookup:
 
     def __init__(self, statement: sa.Select[Any]) -> None:
         self.statement = statement
-        self._plans: dict[str, tuple[str, list[tuple[str, Any, Callable[[Any], Any] | None]], bool]] = {}
+        self._plans: dict[str, tuple[str, list[_Bind], bool]] = {}  # by dialect: SQL, binds, positional
 
     def first(self, db: Database, **params: Any) -> tuple[Any, ...] | None:
         rows = self._run(db, params, many=False)
@@ -113,11 +116,11 @@ class Lookup:
         return self._run(db, params, many=True)
 
     def _run(self, db: Database, params: dict[str, Any], many: bool) -> list[tuple[Any, ...]]:
-        sql, binds, positional = self._plan(db.engine.dialect)
+        dialect = db.engine.dialect
+        sql, binds, positional = self._plan(dialect)
         values = [params.get(name, default) for name, default, _ in binds]
         values = [process(v) if process else v for v, (_, _, process) in zip(values, binds, strict=True)]
         arguments = tuple(values) if positional else {name: v for (name, _, _), v in zip(binds, values, strict=True)}
-        dialect = db.engine.dialect
         error = dialect.loaded_dbapi.Error
         try:
             connection = db.engine.raw_connection()
@@ -138,20 +141,16 @@ class Lookup:
             connection.close()
         return [tuple(row) for row in found]
 
-    def _plan(self, dialect: sa.Dialect) -> tuple[str, list[tuple[str, Any, Callable[[Any], Any] | None]], bool]:
+    def _plan(self, dialect: sa.Dialect) -> tuple[str, list[_Bind], bool]:
         plan = self._plans.get(dialect.name)
         if plan is None:
             compiled = self.statement.compile(dialect=dialect)
             names = compiled.positiontup if compiled.positional else list(compiled.binds)
             assert names is not None and not any(compiled.binds[n].expanding for n in names), "IN lists not supported"
-            binds = [
-                (
-                    n,
-                    compiled.binds[n].effective_value,
-                    compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect),
-                )
-                for n in names
-            ]
+            binds: list[_Bind] = []
+            for name in names:
+                bind = compiled.binds[name]
+                binds.append((name, bind.effective_value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
             plan = self._plans[dialect.name] = (compiled.string, binds, compiled.positional)
         return plan
 
