@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import gc
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -99,6 +100,7 @@ def main() -> None:
     done = sum(statuses.values())
     print(f"POST /api/audits in process, {args.clients} concurrent, {done} requests: {statuses}")
     print(f"  CPU {cpu / done * 1e6:.0f} us per submission, wall {wall / done * 1e6:.0f} us")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
