@@ -6,6 +6,24 @@ import pytest
 from audit.storage.writer import GroupWriter
 
 
+def run_on_a_new_loop(main):
+    """asyncio.run(main()) on a thread of its own: the browser tests leave this thread's loop running."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = asyncio.run(main())
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(10)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def test_waiters_on_an_event_loop_get_their_results_only_after_the_batch_is_applied():
     applied: list[list[int]] = []
     release = threading.Event()
@@ -25,7 +43,7 @@ def test_waiters_on_an_event_loop_get_their_results_only_after_the_batch_is_appl
         return await asyncio.gather(*tasks)
 
     try:
-        assert asyncio.run(main()) == [0, 10, 20, 30, 40]
+        assert run_on_a_new_loop(main) == [0, 10, 20, 30, 40]
     finally:
         writer.close()
     assert sorted(job for batch in applied for job in batch) == [0, 1, 2, 3, 4]
@@ -45,7 +63,7 @@ def test_a_failed_batch_reaches_every_waiter_and_the_writer_goes_on():
         return await writer.run("good")
 
     try:
-        assert asyncio.run(main()) == "good"
+        assert run_on_a_new_loop(main) == "good"
         assert writer.submit("blocking").result(timeout=5) == "blocking"
     finally:
         writer.close()
@@ -68,6 +86,6 @@ def test_a_waiter_that_gives_up_does_not_stop_the_writer():
         return await writer.run("next")
 
     try:
-        assert asyncio.run(main()) == "next"
+        assert run_on_a_new_loop(main) == "next"
     finally:
         writer.close()
