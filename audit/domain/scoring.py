@@ -27,6 +27,7 @@ from audit.domain.answers import NA, Answer, blank
 from audit.domain.checklist import Checklist, Item
 
 FAIL_BELOW = 0.5
+TENTH = Decimal("0.1")
 
 
 class ItemScore(NamedTuple):  # NamedTuple: made for every item of every audit
@@ -84,7 +85,7 @@ class Aggregate:
 
 def round1(value: float) -> float:
     """One decimal, half up: 87.25 -> 87.3, as a person rounding by hand expects."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(value)).quantize(TENTH, rounding=ROUND_HALF_UP))
 
 
 def percent(earned: float, possible: float) -> float | None:
@@ -95,11 +96,12 @@ def percent(earned: float, possible: float) -> float | None:
 
 def item_points(item: Item, answer: Answer | None) -> ItemScore:
     """What one item earns; an unscored, unanswered or N/A item earns nothing of nothing."""
-    if not item.points or answer is None or blank(answer.value):
+    value = None if answer is None else answer.value
+    if not item.points or blank(value):
         return ItemScore(item.key, item.section, 0.0, 0.0, False, False, item.critical)
-    if answer.value == NA:
+    if value == NA:
         return ItemScore(item.key, item.section, 0.0, 0.0, True, False, item.critical)
-    earned = _earned(item, answer.value)
+    earned = _earned(item, value)
     return ItemScore(
         item.key, item.section, earned, item.points, False, earned < FAIL_BELOW * item.points, item.critical
     )
@@ -120,17 +122,19 @@ def _earned(item: Item, value: str | float | int | None) -> float:
 
 
 def score(spec: Checklist, answers: Mapping[str, Answer]) -> AuditScore:
+    # Runs on every submission: lists rather than generators, looked-up names kept local.
     items: list[ItemScore] = []
     sections: list[SectionScore] = []
+    get = answers.get
     for section in spec.sections:
-        scored = [item_points(item, answers.get(item.key)) for item in section.items]
-        items.extend(scored)
-        earned, possible = round(sum(i.earned for i in scored), 6), sum(i.possible for i in scored)
+        scored = [item_points(item, get(item.key)) for item in section.items]
+        items += scored
+        earned, possible = round(sum([i.earned for i in scored]), 6), sum([i.possible for i in scored])
         sections.append(SectionScore(section.key, earned, possible))
     return AuditScore(
-        earned=round(sum(s.earned for s in sections), 6),
-        possible=sum(s.possible for s in sections),
-        critical_failed=any(i.critical and i.failed for i in items),
+        earned=round(sum([s.earned for s in sections]), 6),
+        possible=sum([s.possible for s in sections]),
+        critical_failed=any([i.critical and i.failed for i in items]),
         items=tuple(items),
         sections=tuple(sections),
     )

@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from audit.errors import AppError, Conflict, Invalid, NotFound, Problem
 from audit.services.access import ROLES, Viewer
 from audit.storage import models
-from audit.storage.db import Database
+from audit.storage.db import Database, Lookup
 
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -405,7 +405,7 @@ def _open_session(db: Database, user_id: int, role: str) -> str:
     return token
 
 
-_SESSION_USER = (
+_SESSION_USER = Lookup(
     sa.select(models.User.id, models.User.email, models.User.name, models.User.role)
     .join(models.UserSession, models.UserSession.user_id == models.User.id)
     .where(
@@ -414,27 +414,26 @@ _SESSION_USER = (
         models.User.disabled.is_(False),
     )
 )
-_USER_REGIONS = sa.select(models.UserRegion.region_id).where(models.UserRegion.user_id == sa.bindparam("user_id"))
+_USER_REGIONS = Lookup(
+    sa.select(models.UserRegion.region_id).where(models.UserRegion.user_id == sa.bindparam("user_id"))
+)
 
 
 def session_viewer(db: Database, token: str) -> Viewer | None:
     """The person behind a session token, if the session is live and the user enabled.
 
-    Runs on every request, so it is two plain Core queries on one connection.
+    Runs on every request, so it is one `Lookup` (two for managers), checked in the
+    database every time: a session ended or a user disabled is refused at once.
     """
     if not token:
         return None
-    with db.engine.connect() as connection:
-        row = connection.execute(_SESSION_USER, {"token_hash": _hash_token(token), "now": models.now()}).first()
-        if row is None:
-            return None
-        # only managers have regions: spare everyone else the second query on every request
-        regions = (
-            frozenset(connection.execute(_USER_REGIONS, {"user_id": row.id}).scalars())
-            if row.role == "manager"
-            else frozenset()
-        )
-    return Viewer(row.id, row.email, row.name, row.role, regions, token)
+    row = _SESSION_USER.first(db, token_hash=_hash_token(token), now=models.now())
+    if row is None:
+        return None
+    user_id, email, name, role = row
+    # only managers have regions: spare everyone else the second query on every request
+    regions = frozenset(r for (r,) in _USER_REGIONS.all(db, user_id=user_id)) if role == "manager" else frozenset()
+    return Viewer(user_id, email, name, role, regions, token)
 
 
 def sign_out(db: Database, token: str, client: str = "") -> None:

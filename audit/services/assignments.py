@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from audit.errors import Conflict, Invalid, NotFound, Problem
 from audit.services import activity
 from audit.storage import models
-from audit.storage.db import Database
+from audit.storage.db import Database, Lookup
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def listing(db: Database, shopper_email: str | None = None, from_day: date | Non
         return [AssignmentInfo(*row) for row in session.execute(query).all()]
 
 
-_MAY_VISIT = (
+_MAY_VISIT = Lookup(
     sa.select(models.Assignment.id)
     .join(models.Store, models.Store.id == models.Assignment.store_id)
     .where(
@@ -116,8 +116,7 @@ _MAY_VISIT = (
 def may_visit(db: Database, shopper_id: int, store_code: str) -> bool:
     """A shopper submits audits only for stores they were sent to (any planned visit,
     whatever its dates: an audit made offline may arrive after its window)."""
-    with db.engine.connect() as connection:
-        return connection.execute(_MAY_VISIT, {"shopper_id": shopper_id, "store_code": store_code}).first() is not None
+    return _MAY_VISIT.first(db, shopper_id=shopper_id, store_code=store_code) is not None
 
 
 @dataclass(frozen=True)

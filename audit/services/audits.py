@@ -154,7 +154,7 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
             ]
         )
     problems = _time_problems(submission)
-    given = {key: Answer(value=a.value, comment=a.comment) for key, a in submission.answers.items()}
+    given = {key: Answer(a.value, a.comment) for key, a in submission.answers.items()}
     problems += [Problem(e.item, e.message) for e in answers_module.check(spec, given)]
     if submission.assignment is not None:
         problems += assignments.submission_problems(db, submission.assignment, shopper_id, submission.store)

@@ -13,7 +13,8 @@ go, outside the GIL. SQLite and PostgreSQL both accept this form.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -21,18 +22,29 @@ from audit.storage.db import json_text
 
 MAX_PARAMS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
 
-_Columns = list[tuple[str, Callable[[Any], Any] | None]]
-_plans: dict[tuple[str, str], tuple[str, str, _Columns]] = {}
+
+class _Plan(NamedTuple):
+    head: str  # INSERT INTO table (columns) VALUES
+    row_marks: str  # (?, ?, ...)
+    width: int
+    values_of: Callable[[dict[str, Any]], tuple[Any, ...]]  # a row's values in column order
+    processors: list[tuple[int, Callable[[Any], Any]]]  # the few columns to convert (dates, JSON)
 
 
-def _plan(dialect: sa.Dialect, table: sa.Table) -> tuple[str, str, _Columns]:
+_plans: dict[tuple[str, str], _Plan] = {}
+
+
+def _plan(dialect: sa.Dialect, table: sa.Table) -> _Plan:
     key = (dialect.name, table.name)
     if key not in _plans:
-        columns = [(c.name, _processor(c, dialect)) for c in table.columns]
+        names = [c.name for c in table.columns]
+        processors = [(n, process) for n, c in enumerate(table.columns) if (process := _processor(c, dialect))]
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         quote = dialect.identifier_preparer.quote
-        head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name, _ in columns)}) VALUES "
-        _plans[key] = (head, "(" + ", ".join([mark] * len(columns)) + ")", columns)
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) VALUES "
+        # itemgetter takes every value of a row in one C call (it gives a bare value for one name)
+        values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+        _plans[key] = _Plan(head, "(" + ", ".join([mark] * len(names)) + ")", len(names), values_of, processors)
     return _plans[key]
 
 
@@ -48,8 +60,8 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
     """INSERT every row (each a dict holding every column) in as few statements as the limits allow."""
     if not rows:
         return
-    head, row_marks, columns = _plan(connection.dialect, table)
-    most = max(1, MAX_PARAMS // len(columns))
+    plan = _plan(connection.dialect, table)
+    most = max(1, MAX_PARAMS // plan.width)
     start = 0
     while start < len(rows):
         # Power-of-two chunks: only a handful of distinct statements, which the driver's
@@ -57,6 +69,14 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
         # placeholders costs more than running it).
         size = 1 << (min(most, len(rows) - start).bit_length() - 1)
         chunk = rows[start : start + size]
-        params = [process(row[name]) if process else row[name] for row in chunk for name, process in columns]
-        connection.exec_driver_sql(head + ", ".join([row_marks] * size), tuple(params))
+        params: list[Any] = []
+        for row in chunk:
+            if plan.processors:
+                values = list(plan.values_of(row))
+                for n, process in plan.processors:
+                    values[n] = process(values[n])
+                params += values
+            else:
+                params += plan.values_of(row)
+        connection.exec_driver_sql(plan.head + ", ".join([plan.row_marks] * size), tuple(params))
         start += size

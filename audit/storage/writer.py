@@ -5,11 +5,14 @@ request would cap throughput at the disk's sync rate and make concurrent
 requests queue for the write lock. Instead, requests hand their work to one
 writer thread per process; it takes everything waiting, applies it in a single
 transaction, commits (one sync) and only then resolves each request's future,
-so an answer is never sent before its data is durable.
+so an answer is never sent before its data is durable. Requests waiting on an
+event loop are woken together: one call into the loop per batch, not one per
+request (each is a write to the loop's wake-up pipe and a pass of the loop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -35,10 +38,18 @@ class GroupWriter(Generic[Job, Result]):
         self._lock = threading.Lock()
 
     def submit(self, job: Job) -> Future[Result]:
+        """For callers that may block: wait on the returned future."""
         future: Future[Result] = Future()
         self._ensure_started()
         self._queue.put((job, future))
         return future
+
+    async def run(self, job: Job) -> Result:
+        """For callers on an event loop: the result once `apply` has committed it."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._ensure_started()
+        self._queue.put((job, future))
+        return await future
 
     def close(self) -> None:
         with self._lock:
@@ -76,13 +87,41 @@ class GroupWriter(Generic[Job, Result]):
             if stop:
                 return
 
-    def _write(self, batch: list[tuple[Job, Future[Result]]]) -> None:
+    def _write(self, batch: list[tuple[Job, Future[Result] | asyncio.Future[Result]]]) -> None:
         try:
             results = self._apply([job for job, _ in batch])
         except Exception as exc:  # every waiting request must hear about it
             log.exception("group write of %d job(s) failed", len(batch))
-            for _, future in batch:
-                future.set_exception(exc)
+            self._settle([(future, None, exc) for _, future in batch])
             return
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
+        self._settle([(future, result, None) for (_, future), result in zip(batch, results, strict=True)])
+
+    @staticmethod
+    def _settle(outcomes: list[tuple[Any, Any, Exception | None]]) -> None:
+        on_loops: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any, Exception | None]]] = {}
+        for outcome in outcomes:
+            future = outcome[0]
+            if isinstance(future, asyncio.Future):
+                on_loops.setdefault(future.get_loop(), []).append(outcome)
+            else:
+                _set(outcome)
+        for loop, waiting in on_loops.items():
+            try:
+                loop.call_soon_threadsafe(_set_all, waiting)
+            except RuntimeError:  # that loop has closed: nobody is waiting any more
+                log.warning("event loop closed before %d result(s) could be delivered", len(waiting))
+
+
+def _set_all(outcomes: list[tuple[Any, Any, Exception | None]]) -> None:
+    for outcome in outcomes:
+        _set(outcome)
+
+
+def _set(outcome: tuple[Any, Any, Exception | None]) -> None:
+    future, result, error = outcome
+    if future.cancelled():
+        return  # the caller gave up waiting (a client that went away); the write stands
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

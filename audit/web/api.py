@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, TypeVar
 
 import orjson
@@ -100,7 +99,7 @@ async def post_audit(request: Request) -> Response:
     if viewer.role == "shopper" and not await quick_read(request, assignments.may_visit, viewer.id, submission.store):
         raise Invalid(problems=[Problem("store", f"you have no visit planned at store {submission.store!r}")])
     prepared = audits.prepare(db, submission, shopper_id=viewer.id)
-    outcome = await asyncio.wrap_future(request.app.state.submitter.writer.submit(prepared))
+    outcome = await request.app.state.submitter.writer.run(prepared)
     if outcome.status == "exists":
         outcome = await run_in_threadpool(audits.complete, db, outcome)
     audits.raise_for(outcome)

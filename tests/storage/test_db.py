@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import SQLModel
 
 from audit.storage import migrate, models
-from audit.storage.db import Database
+from audit.storage.db import Database, Lookup
 
 
 def test_migrations_build_exactly_the_tables_the_models_declare(db):
@@ -96,3 +96,23 @@ def test_writers_of_other_connections_wait_their_turn_instead_of_failing(sqlite_
     assert order == ["first", "second"]
     with db.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(models.Region)) == 2
+
+
+def test_a_lookup_sends_values_as_sqlalchemy_would_and_reads_them_back(db):
+    from datetime import UTC, datetime
+
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    with db.write_session() as session:
+        user = models.User(email="a@example.com", name="A", role="shopper", created_at=later)
+        session.add_all([models.Region(code="R", name="Region"), user])
+        session.flush()
+        session.add(models.UserSession(token_hash="h", user_id=user.id, expires_at=later, created_at=later))
+    live = Lookup(
+        sa.select(models.User.email, models.UserSession.token_hash)
+        .join(models.UserSession, models.UserSession.user_id == models.User.id)
+        .where(models.UserSession.expires_at > sa.bindparam("now", type_=models.UTCDateTime()))
+        .limit(1)
+    )
+    assert live.first(db, now=datetime(2029, 12, 31, 23, 0, tzinfo=UTC)) == ("a@example.com", "h")
+    assert live.first(db, now=later) is None  # the aware datetime went through UTCDateTime
+    assert Lookup(sa.select(models.Region.code)).all(db) == [("R",)]
