@@ -203,4 +203,5 @@ def versions_of(db: Database, key: str) -> list[VersionInfo]:
     found = [v for v in list_versions(db, key) if v.key == key]
     if not found:
         raise NotFound(f"no checklist {key!r}")
-    return sorted(found, key=lambda v: v.created_at, reverse=True)
+    # the query orders by the full timestamp; `created_at` here is cut to seconds for display
+    return found[::-1]
