@@ -91,6 +91,7 @@ async def audit_page(request: Request) -> Response:
         "staff": viewer.role != "shopper",
         "error": request.query_params.get("error", ""),
         "note": request.query_params.get("note", ""),
+        "field": request.query_params.get("field", ""),
         "history": history,
     }
     return request.app.state.templates.TemplateResponse(request, "audit.html", context)

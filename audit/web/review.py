@@ -30,13 +30,13 @@ async def send_back(request: Request) -> Response:
     try:
         await run_in_threadpool(review.send_back, request.app.state.db, viewer_of(request), audit_id, note)
     except (Invalid, Conflict) as exc:
-        return _back(audit_id, exc.problems[0].message, note)
+        return _back(audit_id, exc.problems[0].message, note, field="note")
     return RedirectResponse(f"/audits/{audit_id}", status_code=303)
 
 
-def _back(audit_id: str, error: str, note: str = "") -> Response:
-    """Back to the audit page, which shows the error and keeps the note typed."""
-    query = {"error": error, **({"note": note} if note else {})}
+def _back(audit_id: str, error: str, note: str = "", field: str = "") -> Response:
+    """Back to the audit page, which shows the error (beside its field) and keeps the note typed."""
+    query = {"error": error, **({"note": note} if note else {}), **({"field": field} if field else {})}
     return RedirectResponse(f"/audits/{audit_id}?" + urlencode(query), status_code=303)
 
 

@@ -48,8 +48,10 @@ def test_sent_back_fixed_and_resubmitted_as_revision_two_then_approved(client_fo
     manager, shopper = client_for("north@example.com"), client_for("shopper@example.com")
     body = submit(shopper, org, wait_seconds=300)
     first_score = shopper.get(f"/api/audits/{body['id']}").json()["score"]
-    empty = manager.post(f"/audits/{body['id']}/send-back", data={"note": " "})
-    assert "say what to fix" in manager.get(empty.headers["location"]).text
+    empty = manager.post(f"/audits/{body['id']}/send-back", data={"note": "ab"})
+    page = manager.get(empty.headers["location"]).text
+    assert '<p class="error" id="note-error" role="alert">say what to fix, in a few words</p>' in page
+    assert ">ab</textarea>" in page  # what was typed is kept
     note = "The wait time looks wrong: check your notes."
     assert manager.post(f"/audits/{body['id']}/send-back", data={"note": note}).status_code == 303
 
