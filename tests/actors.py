@@ -57,6 +57,14 @@ def make_org(db: Database) -> Org:
     return dataclasses.replace(org, visits=visits)
 
 
+def count(db: Database, table: type) -> int:
+    """How many rows `table` holds: the proof that a refused request wrote nothing."""
+    import sqlalchemy as sa
+
+    with db.session() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(table))
+
+
 def picture(width: int = 40, height: int = 30, kind: str = "PNG", **params: Any) -> bytes:
     """A real picture file, as a phone or a file picker would send."""
     from PIL import Image

@@ -30,6 +30,20 @@ def server_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def wait_until_up(base: str, process: subprocess.Popen) -> None:
+    """Returns once /healthz answers; fails if the process exits or 30 s pass."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        assert process.poll() is None, "server exited"
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)
+
+
 @contextmanager
 def serving(settings: Settings, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen]]:
     """(base URL, process) once /healthz answers; the process group is ended on exit."""
@@ -38,16 +52,7 @@ def serving(settings: Settings, workers: int = 1) -> Iterator[tuple[str, subproc
     process = subprocess.Popen(command, env=server_env(settings), cwd=ROOT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert process.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        wait_until_up(base, process)
         yield base, process
     finally:
         if process.poll() is None:

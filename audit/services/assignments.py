@@ -348,17 +348,18 @@ def shoppers(db: Database) -> list[tuple[str, str]]:
         return [(email, name) for email, name in session.execute(query).all()]
 
 
+_VISIT_OF = Lookup(
+    sa.select(models.Assignment.shopper_id, models.Store.code)
+    .join(models.Store, models.Store.id == models.Assignment.store_id)
+    .where(models.Assignment.id == sa.bindparam("assignment_id"))
+)
+
+
 def submission_problems(db: Database, assignment_id: int, shopper_id: int | None, store_code: str) -> list[Problem]:
     """Why an audit cannot be the report of this planned visit (none when it can)."""
-    query = (
-        sa.select(models.Assignment.shopper_id, models.Assignment.cancelled, models.Store.code)
-        .join(models.Store, models.Store.id == models.Assignment.store_id)
-        .where(models.Assignment.id == assignment_id)
-    )
-    with db.engine.connect() as connection:
-        row = connection.execute(query).first()
-    if row is None or (shopper_id is not None and row.shopper_id != shopper_id):
+    row = _VISIT_OF.first(db, assignment_id=assignment_id)
+    if row is None or (shopper_id is not None and row[0] != shopper_id):
         return [Problem("assignment", f"no planned visit {assignment_id} for you")]
-    if row.code != store_code:
-        return [Problem("assignment", f"planned visit {assignment_id} is to store {row.code}, not {store_code}")]
+    if row[1] != store_code:
+        return [Problem("assignment", f"planned visit {assignment_id} is to store {row[1]}, not {store_code}")]
     return []

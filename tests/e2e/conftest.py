@@ -11,14 +11,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
@@ -28,7 +26,7 @@ from audit.settings import ROOT, Settings
 from audit.storage import migrate, models
 from audit.storage.db import Database
 from tests import actors
-from tests.servers import free_port, serving
+from tests.servers import free_port, server_env, serving, wait_until_up
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -118,24 +116,14 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, **extra_env: str) -> None:
-        env = {**os.environ, "AUDIT_SQLITE_PATH": str(self.settings.sqlite_path), "AUDIT_TIMEZONE": "UTC", **extra_env}
-        env.pop("DATABASE_URL", None)
+        env = {**server_env(self.settings), "AUDIT_TIMEZONE": "UTC", **extra_env}
         command = [sys.executable, "-m", "audit.cli", "serve", "--port", str(self.port), "--workers", "1"]
         log = open(self.settings.sqlite_path.with_suffix(".log"), "ab")  # noqa: SIM115 (kept for the process)
         self.process = subprocess.Popen(
             command, env=env, cwd=ROOT, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx2.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                pass
-            assert self.process.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        wait_until_up(self.base, self.process)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -266,7 +254,3 @@ def a_photo(tmp_path: Path) -> Path:
     exif[0x8825] = {2: (51.0, 30.0, 0.0), 1: "N"}  # GPS: the store's position, which must not be kept
     image.save(path, "JPEG", quality=80, exif=exif)
     return path
-
-
-def today_iso() -> str:
-    return datetime.now().date().isoformat()

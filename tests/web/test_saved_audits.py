@@ -12,11 +12,6 @@ from audit.storage import models
 from tests import actors
 
 
-def count(db, table) -> int:
-    with db.session() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(table))
-
-
 def saved_file(org, shopper="shopper@example.com", **overrides) -> tuple[bytes, str]:
     photo_id = str(uuid.uuid4())
     answers = {**actors.answers_for(org.main), "receipt_photo": {"value": photo_id}}
@@ -40,7 +35,7 @@ def test_an_owner_brings_in_a_saved_file_once_whatever_the_number_of_tries(clien
     assert first.status_code == 200 and "Stored" in first.text and f"/audits/{audit_id}" in first.text
     again = bring_in(client, data)
     assert "Already here: nothing changed" in again.text
-    assert count(db, models.Audit) == 1 and count(db, models.Photo) == 1
+    assert actors.count(db, models.Audit) == 1 and actors.count(db, models.Photo) == 1
     with db.session() as session:
         audit = session.get(models.Audit, audit_id)
         photo = session.scalar(sa.select(models.Photo))
@@ -63,7 +58,7 @@ def test_a_refused_audit_is_reported_with_its_reason_and_stores_nothing(client, 
     assert "Refused" in page and "no shopper" in page
     wrong, _ = saved_file(org, store="XXX-999")
     assert "unknown store" in bring_in(client, wrong).text
-    assert count(db, models.Audit) == 0
+    assert actors.count(db, models.Audit) == 0
 
 
 def test_a_file_that_is_not_a_saved_audits_file_gets_a_clear_error(client, db):
@@ -71,7 +66,7 @@ def test_a_file_that_is_not_a_saved_audits_file_gets_a_clear_error(client, db):
         response = bring_in(client, data)
         assert response.status_code == 422
         assert "not a file of saved audits" in response.text
-    assert count(db, models.Audit) == 0
+    assert actors.count(db, models.Audit) == 0
 
 
 def test_only_owners_may_bring_in_files(client_for, org):

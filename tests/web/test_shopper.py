@@ -14,11 +14,6 @@ from audit.web import assets
 from tests import actors
 
 
-def count(db, table) -> int:
-    with db.session() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(table))
-
-
 def upload(client, data: bytes, photo_id: str | None = None):
     return client.put(f"/api/photos/{photo_id or uuid.uuid4()}", content=data)
 
@@ -46,7 +41,7 @@ def test_uploading_the_same_photo_again_changes_nothing(shopper_client, db):
     photo_id = str(uuid.uuid4())
     assert upload(shopper_client, actors.picture(), photo_id).status_code == 201
     assert upload(shopper_client, actors.picture(), photo_id).status_code == 200
-    assert count(db, models.Photo) == 1
+    assert actors.count(db, models.Photo) == 1
     other = upload(shopper_client, actors.picture(50, 50), photo_id)
     assert other.status_code == 409 and "another picture" in other.json()["error"]
 
@@ -70,7 +65,7 @@ def test_anything_but_a_real_photo_is_refused_and_nothing_is_stored(shopper_clie
         assert response.status_code == 422, words
         assert words in response.json()["errors"][0]["message"]
     assert upload(shopper_client, actors.picture(), "not-a-uuid").status_code == 422
-    assert count(db, models.Photo) == 0
+    assert actors.count(db, models.Photo) == 0
 
 
 def test_a_photo_over_the_size_limit_gets_413_with_the_limit_in_words(app, shopper_client, db):
@@ -79,7 +74,7 @@ def test_a_photo_over_the_size_limit_gets_413_with_the_limit_in_words(app, shopp
     )  # fmt: skip
     response = upload(shopper_client, actors.picture(300, 300, "PNG", compress_level=0))
     assert response.status_code == 413 and "2048 bytes" in response.json()["error"]
-    assert count(db, models.Photo) == 0
+    assert actors.count(db, models.Photo) == 0
 
 
 def test_an_audit_takes_its_uploaded_photos_for_items_and_for_the_whole_visit(shopper_client, org, db):
@@ -108,7 +103,7 @@ def test_an_audit_pointing_at_a_photo_not_uploaded_or_not_its_own_is_refused_who
         ]
     bad_value = {**actors.answers_for(org.main), "receipt_photo": {"value": "receipt.jpg"}}
     assert shopper_client.post("/api/audits", json=actors.body(org.main, answers=bad_value)).status_code == 422
-    assert count(db, models.Audit) == 0
+    assert actors.count(db, models.Audit) == 0
 
 
 def test_an_audit_may_report_only_a_visit_of_its_own_shopper_to_that_store(shopper_client, org, db):
@@ -117,7 +112,7 @@ def test_an_audit_may_report_only_a_visit_of_its_own_shopper_to_that_store(shopp
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "assignment"
     unknown = actors.body(org.main, assignment=999_999)
     assert shopper_client.post("/api/audits", json=unknown).json()["errors"][0]["field"] == "assignment"
-    assert count(db, models.Audit) == 0
+    assert actors.count(db, models.Audit) == 0
 
 
 def test_my_visits_lists_open_visits_with_their_forms_and_drops_reported_ones(shopper_client, org):
