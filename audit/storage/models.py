@@ -237,6 +237,7 @@ class AuditEvent(SQLModel, table=True):
 
 class AuditSection(SQLModel, table=True):
     __tablename__ = "audit_sections"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows live in the primary key's B-tree (see 0007)
     audit_id: str = Field(foreign_key="audits.id", primary_key=True, max_length=36)
     section_key: str = Field(primary_key=True, max_length=64)
     earned: float
@@ -248,7 +249,7 @@ class Answer(SQLModel, table=True):
     """One answer with what it earned, so failure rates are a GROUP BY away."""
 
     __tablename__ = "answers"
-    __table_args__ = (sa.Index("ix_answers_item_failed", "item_key", "failed"),)
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree per row written (see migration 0007)
     audit_id: str = Field(foreign_key="audits.id", primary_key=True, max_length=36)
     item_key: str = Field(primary_key=True, max_length=64)
     section_key: str = Field(max_length=64)
