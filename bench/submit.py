@@ -8,7 +8,9 @@ checked, scored and durably committed (SQLite, synchronous=FULL) before its 201.
 
     .venv/bin/python bench/submit.py [--clients 20] [--seconds 15] [--workers 1] [--database-url URL]
 
-Prints throughput, p50/p99 latency for both and the ratio app / bare.
+Prints throughput, p50/p99 latency and the server's CPU time per request (user + system,
+all its processes: steadier than throughput on a shared machine) for both, and the
+ratio app / bare.
 """
 
 from __future__ import annotations
@@ -57,14 +59,34 @@ def serve(target: list[str], port: int, workers: int, env: dict[str, str]) -> su
     raise SystemExit(f"server on {port} did not start")
 
 
-def load(port: int, body_file: Path, clients: int, seconds: int, cookie: str, csrf: str) -> dict[str, float]:
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """CPU time (user + system) of the server: its process and every worker it started."""
+    ticks = 0
+    pids = [process.pid]
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load(
+    port: int, body_file: Path, clients: int, seconds: int, cookie: str, csrf: str, server: subprocess.Popen
+) -> dict[str, float]:
     token = uuid.uuid4().hex[:8]
+    before = cpu_seconds(server)
     command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "submit.lua")]
     command += [f"http://127.0.0.1:{port}", "--", token, str(body_file), cookie, csrf]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
     requests, duration_us, p50_us, p99_us, bad = map(int, line.split()[1:])
     return {
+        "cpu_us": (cpu_seconds(server) - before) / requests * 1e6,
         "rps": requests / (duration_us / 1e6),
         "p50_ms": p50_us / 1000,
         "p99_ms": p99_us / 1000,
@@ -112,8 +134,8 @@ def main() -> None:
                 headers={"Cookie": cookie, "X-CSRF-Token": csrf},
             )
             assert check.status_code == 201, check.text
-            load(port, body_file, args.clients, 3, cookie, csrf)  # warm up
-            results[name] = load(port, body_file, args.clients, args.seconds, cookie, csrf)
+            load(port, body_file, args.clients, 3, cookie, csrf, process)  # warm up
+            results[name] = load(port, body_file, args.clients, args.seconds, cookie, csrf, process)
         finally:
             os.killpg(process.pid, 15)
             process.wait()
@@ -122,6 +144,7 @@ def main() -> None:
     for name, r in results.items():
         print(
             f"  {name:5} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
+            f"  server CPU {r['cpu_us']:5.0f} us/request"
             f"  ({r['requests']} requests, {r['non_2xx']} not 2xx)"
         )
     print(f"  ratio app/bare: {results['app']['rps'] / results['bare']['rps']:.2f}")

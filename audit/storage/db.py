@@ -36,6 +36,9 @@ class Database:
         self.is_sqlite = settings.is_sqlite
         # Values that never change once stored (checklist versions), remembered per database.
         self.memo: dict[str, Any] = {}
+        self._readers = threading.local()  # see reader()
+        self._reader_lock = threading.Lock()
+        self._reader_connections: list[Any] = []
         if self.is_sqlite:
             Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(self.url, settings.sqlite_busy_timeout_ms, "BEGIN")
@@ -74,6 +77,34 @@ class Database:
             with self._writers:
                 yield
 
+    def reader(self) -> Any:
+        """This thread's own SQLite connection for `Lookup` reads, kept open.
+
+        Checking a connection out of the pool and back (with its reset) costs several
+        times the read itself, and each read is a single autocommit statement, so a
+        connection per thread needs no reset at all. Set up as the pool's are
+        (WAL, foreign keys, busy timeout): it is made by the same engine, then taken out of
+        the pool for good.
+        """
+        connection = getattr(self._readers, "connection", None)
+        if connection is None:
+            fairy = self.engine.raw_connection()
+            fairy.detach()
+            connection = self._readers.connection = fairy.dbapi_connection
+            with self._reader_lock:
+                self._reader_connections.append(connection)
+        return connection
+
+    def drop_reader(self) -> None:
+        """Forget this thread's reader after an error: the next read opens a fresh one."""
+        connection = getattr(self._readers, "connection", None)
+        self._readers.connection = None
+        if connection is not None:
+            with self._reader_lock:
+                if connection in self._reader_connections:
+                    self._reader_connections.remove(connection)
+            connection.close()
+
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -85,6 +116,11 @@ class Database:
         self.dispose()
 
     def dispose(self) -> None:
+        with self._reader_lock:
+            readers, self._reader_connections = self._reader_connections, []
+        self._readers = threading.local()
+        for connection in readers:
+            connection.close()
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
@@ -122,6 +158,15 @@ class Lookup:
         values = [process(v) if process else v for v, (_, _, process) in zip(values, binds, strict=True)]
         arguments = tuple(values) if positional else {name: v for (name, _, _), v in zip(binds, values, strict=True)}
         error = dialect.loaded_dbapi.Error
+        if db.is_sqlite:
+            try:
+                cursor = db.reader().execute(sql, arguments)
+                found = cursor.fetchall() if many else cursor.fetchmany(1)
+                cursor.close()  # ends the statement, so no read snapshot outlives this call
+            except error as exc:
+                db.drop_reader()
+                raise sa.exc.DBAPIError.instance(sql, arguments, exc, error) from exc
+            return [tuple(row) for row in found]
         try:
             connection = db.engine.raw_connection()
         except error as exc:  # as SQLAlchemy would raise it: OperationalError means "unavailable"

@@ -116,3 +116,33 @@ def test_a_lookup_sends_values_as_sqlalchemy_would_and_reads_them_back(db):
     assert live.first(db, now=datetime(2029, 12, 31, 23, 0, tzinfo=UTC)) == ("a@example.com", "h")
     assert live.first(db, now=later) is None  # the aware datetime went through UTCDateTime
     assert Lookup(sa.select(models.Region.code)).all(db) == [("R",)]
+
+
+def test_a_lookup_sees_every_write_committed_since_its_last_read(db):
+    """SQLite lookups keep one connection per thread: no read may leave a snapshot behind."""
+    codes = Lookup(sa.select(models.Region.code).order_by(models.Region.code))
+    for code in ("A", "B"):
+        with db.write_session() as session:
+            session.add(models.Region(code=code, name=code))
+    assert codes.first(db) == ("A",)  # one row of two taken: the statement must still end
+    with db.write_session() as session:
+        session.add(models.Region(code="0", name="zero"))
+    assert codes.first(db) == ("0",)
+    assert codes.all(db) == [("0",), ("A",), ("B",)]
+
+
+def test_lookups_in_other_threads_work_and_dispose_closes_their_connections(sqlite_db):
+    with sqlite_db.write_session() as session:
+        session.add(models.Region(code="R", name="Region"))
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(Lookup(sa.select(models.Region.code)).all(sqlite_db)))]
+    threads += [threading.Thread(target=lambda: found.append(Lookup(sa.select(models.Region.name)).all(sqlite_db)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(found) == [[("R",)], [("Region",)]]
+    assert len(sqlite_db._reader_connections) == 2
+    sqlite_db.dispose()
+    assert sqlite_db._reader_connections == []
+    assert Lookup(sa.select(models.Region.code)).all(sqlite_db) == [("R",)]  # opens a fresh one
