@@ -1,5 +1,5 @@
 """CPU time per POST /api/audits, measured in process (no HTTP server, no load generator),
-and the part of it that is SQLite's own work.
+where it goes, and the part of it that is SQLite's own work.
 
 `submit.py` gives the figures that count, but on a shared 2-core machine its
 throughput moves with whatever else runs. This drives the same ASGI app
@@ -7,11 +7,16 @@ throughput moves with whatever else runs. This drives the same ASGI app
 SQLite commits) with 20 concurrent requests on uvloop and reports the process's
 CPU time per submission, which moves far less: use it to compare two versions.
 
+It also times the parts of every request as they run in that flow (not in a loop of
+their own, where caches stay warm and they look two to three times cheaper): on the
+event loop's thread, wall time, which includes waiting to take the GIL back after
+each SQLite call; on the writer thread, that thread's own CPU time.
+
 Then, as the floor under any submission path, SQLite's own CPU time for storing
-audits shaped like the default checklist's (1 audit row, 7 sections, 36 answers) in
-the same database with plain `sqlite3`: rows prepared as tuples beforehand, one
-`executemany` per table, 16 audits per transaction, WAL, `synchronous=FULL`, foreign
-keys on, as the server's connections are set up. No SQLAlchemy and no Python rows.
+copies of the audits the app just stored (the same rows, new ids) with plain
+`sqlite3`: rows ready as tuples, one `executemany` per table, 16 audits per
+transaction, on a connection set up as the server's (WAL, `synchronous=FULL`,
+foreign keys). No SQLAlchemy and no Python row building.
 
     .venv/bin/python bench/submit_cpu.py [--requests 2000] [--clients 20]
 """
@@ -28,6 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +45,38 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from audit.app import create_app  # noqa: E402
-from audit.services import accounts  # noqa: E402
+from audit.services import accounts, assignments, audits  # noqa: E402
 from audit.settings import Settings  # noqa: E402
-from audit.storage import migrate  # noqa: E402
+from audit.storage import bulk, migrate  # noqa: E402
 from audit.storage.db import Database  # noqa: E402
+from audit.web import api  # noqa: E402
 from tests import actors  # noqa: E402
 
-WHEN = "2026-11-23 10:00:00.000000"
 FLOOR_AUDITS, FLOOR_BATCH = 3200, 16
+SPENT: Counter[str] = Counter()  # nanoseconds per part
+
+# (module, function, label, clock): the parts timed in flow
+PARTS: list[tuple[Any, str, str, Callable[[], int]]] = [
+    (accounts, "session_viewer", "session lookup", time.perf_counter_ns),
+    (assignments, "may_visit", "planned-visit lookup", time.perf_counter_ns),
+    (api, "parse_json", "body into Submission (pydantic)", time.perf_counter_ns),
+    (audits, "prepare", "check, score, hash, rows", time.perf_counter_ns),
+    (api, "json_response", "response body", time.perf_counter_ns),
+    (audits.Submitter, "store_batch", "writer: whole batch", time.thread_time_ns),
+    (bulk, "insert_values", "writer: INSERTs", time.thread_time_ns),
+    (audits, "_view", "stored audit as JSON data", time.perf_counter_ns),
+]
+
+
+def timed(function: Callable[..., Any], label: str, clock: Callable[[], int]) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        start = clock()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            SPENT[label] += clock() - start
+
+    return run
 
 
 def main() -> None:
@@ -59,7 +90,11 @@ def main() -> None:
         migrate.upgrade(db)
         org = actors.make_org(db)
         token, _ = accounts.sign_in(db, "shopper@example.com", actors.PASSWORD, "127.0.0.1")
+    for module, name, label, clock in PARTS:
+        setattr(module, name, timed(getattr(module, name), label, clock))
     app = create_app(settings)
+    commit = app.state.db.write_engine.dialect.do_commit
+    app.state.db.write_engine.dialect.do_commit = timed(commit, "writer: COMMIT (sync included)", time.thread_time_ns)
     signed = Response()
     app.state.sessions.write(signed, {"t": token, "n": "bench"}, 3600)
     headers = [
@@ -101,6 +136,7 @@ def main() -> None:
         async with app.router.lifespan_context(app):
             await asyncio.gather(*(client(50) for _ in range(args.clients)))  # warm up
             statuses.clear()
+            SPENT.clear()
             gc.collect()
             gc.freeze()  # as app_from_env does for the server
             cpu, wall = time.process_time(), time.perf_counter()
@@ -111,35 +147,39 @@ def main() -> None:
     done = sum(statuses.values())
     print(f"POST /api/audits in process, {args.clients} concurrent, {done} requests: {statuses}")
     print(f"  CPU {cpu / done * 1e6:.0f} us per submission, wall {wall / done * 1e6:.0f} us")
-    cpu = sqlite_floor(settings.sqlite_path)
-    print(f"SQLite alone storing {FLOOR_AUDITS} audits of 44 rows, {FLOOR_BATCH} per transaction:")
-    print(f"  CPU {cpu / FLOOR_AUDITS * 1e6:.0f} us per audit")
+    print("  in flow, per submission (event loop: wall; writer thread: its CPU):")
+    for label, spent in SPENT.items():
+        print(f"    {label:36} {spent / done / 1000:6.0f} us")
+    floor = sqlite_floor(settings.sqlite_path)
+    print(f"SQLite alone storing {FLOOR_AUDITS} copies of those audits, {FLOOR_BATCH} per transaction:")
+    print(f"  CPU {floor / FLOOR_AUDITS * 1e6:.0f} us per audit")
     shutil.rmtree(work, ignore_errors=True)
 
 
 def sqlite_floor(path: Path) -> float:
-    """CPU seconds SQLite takes to store FLOOR_AUDITS audits given as ready tuples."""
+    """CPU seconds SQLite takes to store FLOOR_AUDITS copies of a stored audit, given as ready tuples."""
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
         conn.execute(f"PRAGMA {pragma}")
-    store_id, version = conn.execute("SELECT store_id, checklist_version_id FROM audits LIMIT 1").fetchone()
-    audits = []
+    (model,) = conn.execute("SELECT id FROM audits LIMIT 1").fetchone()
+    tables = {}
+    for table in ("audits", "audit_sections", "answers"):
+        key = "id" if table == "audits" else "audit_id"
+        cursor = conn.execute(f"SELECT * FROM {table} WHERE {key} = ?", (model,))
+        columns = [d[0] for d in cursor.description]
+        tables[table] = (columns.index(key), cursor.fetchall(), ", ".join("?" * len(columns)))
+    copies = []
     for _ in range(FLOOR_AUDITS):
         audit_id = str(uuid.uuid4())
-        audit = (audit_id, store_id, version, None, None, WHEN, WHEN, WHEN, "notes", 90.0, 100.0, 90.0)
-        audit += (False, False, "", None, None, "0" * 64)
-        sections = [(audit_id, f"section_{n}", 10.0, 10.0, 100.0) for n in range(7)]
-        answers = [
-            (audit_id, f"item_{n:02d}", f"section_{n % 7}", '"yes"', "", False, 3.0, 3.0, False) for n in range(36)
-        ]
-        audits.append((audit, sections, answers))
+        copies.append(
+            {table: [(*row[:at], audit_id, *row[at + 1 :]) for row in rows] for table, (at, rows, _) in tables.items()}
+        )
     cpu = time.process_time()
     for start in range(0, FLOOR_AUDITS, FLOOR_BATCH):
-        batch = audits[start : start + FLOOR_BATCH]
+        batch = copies[start : start + FLOOR_BATCH]
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(f"INSERT INTO audits VALUES ({', '.join('?' * 18)})", [a for a, _, _ in batch])
-        conn.executemany("INSERT INTO audit_sections VALUES (?, ?, ?, ?, ?)", [r for _, s, _ in batch for r in s])
-        conn.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r for _, _, a in batch for r in a])
+        for table, (_, _, marks) in tables.items():
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", [row for copy in batch for row in copy[table]])
         conn.execute("COMMIT")
     cpu = time.process_time() - cpu
     conn.close()

@@ -9,9 +9,10 @@ Writes from concurrent requests are grouped (see `audit.storage.writer`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any, Literal
 from uuid import UUID
 
@@ -127,14 +128,19 @@ class Prepared:
     sections: list[dict[str, Any]]
     answers: list[dict[str, Any]]
     photos: list[tuple[str, str]] = field(default_factory=list)  # (photo id, item key or "")
+    # sections and answers as the database takes them (bulk.row_values), made before the
+    # rows reach the writer thread
+    section_values: list[Any] = field(default_factory=list)
+    answer_values: list[Any] = field(default_factory=list)
 
 
 @dataclass
 class Outcome:
     status: Literal["created", "exists", "conflict", "invalid"]
     audit_id: str
-    audit: dict[str, Any] | None = None  # shaped as AuditOut
+    audit: dict[str, Any] | None = None  # shaped as AuditOut (see `complete`)
     problems: list[Problem] = field(default_factory=list)
+    prepared: Prepared | None = field(default=None, repr=False)  # what was created
 
 
 def prepare(db: Database, submission: Submission, shopper_id: int | None = None) -> Prepared:
@@ -211,8 +217,18 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
         (str(UUID(str(given[i.key].value))), i.key) for i in spec.items if i.type == "photo" and _filled(given, i.key)
     ]
     photo_refs += [(str(photo_id), "") for photo_id in submission.photos]
+    dialect = db.write_engine.dialect
     return Prepared(
-        audit_id, submission.store, audit_row["content_hash"], spec, audit_row, section_rows, answer_rows, photo_refs
+        audit_id,
+        submission.store,
+        audit_row["content_hash"],
+        spec,
+        audit_row,
+        section_rows,
+        answer_rows,
+        photo_refs,
+        bulk.row_values(dialect, models.AuditSection.__table__, section_rows),
+        bulk.row_values(dialect, models.Answer.__table__, answer_rows),
     )
 
 
@@ -266,19 +282,13 @@ class Submitter:
 
 
 def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome]:
-    ids = {p.id for p in batch}
-    found = connection.execute(
-        sa.select(models.Audit.id, models.Audit.content_hash, models.Audit.revision, models.Audit.review_state).where(
-            models.Audit.id.in_(ids)
-        )
-    ).all()
-    stored = {row.id: row.content_hash for row in found}
-    revisable = {row.id: row.revision + 1 for row in found if row.review_state == "sent_back"}
-    stores = dict(
-        connection.execute(
-            sa.select(models.Store.code, models.Store.id).where(models.Store.code.in_({p.store_code for p in batch}))
-        ).all()
+    audits_table, stores_table = models.Audit.__table__, models.Store.__table__
+    found = bulk.select_in(
+        connection, audits_table, ("id", "content_hash", "revision", "review_state"), "id", {p.id for p in batch}
     )
+    stored = {audit_id: content for audit_id, content, _, _ in found}
+    revisable = {audit_id: revision + 1 for audit_id, _, revision, state in found if state == "sent_back"}
+    stores = dict(bulk.select_in(connection, stores_table, ("code", "id"), "code", {p.store_code for p in batch}))
     outcomes: list[Outcome] = []
     new: list[Prepared] = []
     for prepared in batch:
@@ -286,7 +296,7 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         if prepared.id in stored and stored[prepared.id] != prepared.content_hash and next_revision:
             if prepared.audit["revision"] == next_revision:
                 _revise(connection, prepared)
-                outcomes.append(Outcome("created", prepared.id, audit=_view(prepared)))
+                outcomes.append(Outcome("created", prepared.id, prepared=prepared))
                 stored[prepared.id] = prepared.content_hash
                 del revisable[prepared.id]
             else:
@@ -309,14 +319,19 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
             prepared.audit["store_id"] = stores[prepared.store_code]
             stored[prepared.id] = prepared.content_hash
             new.append(prepared)
-            outcomes.append(Outcome("created", prepared.id, audit=_view(prepared)))
+            outcomes.append(Outcome("created", prepared.id, prepared=prepared))
     if new:
         bulk.insert_rows(connection, models.Audit.__table__, [p.audit for p in new])
-        bulk.insert_rows(connection, models.AuditSection.__table__, [row for p in new for row in p.sections])
-        bulk.insert_rows(connection, models.Answer.__table__, [row for p in new for row in p.answers])
+        # joined in C: a Python loop over thousands of values would hold the GIL all along
+        bulk.insert_values(connection, models.AuditSection.__table__, _joined(p.section_values for p in new))
+        bulk.insert_values(connection, models.Answer.__table__, _joined(p.answer_values for p in new))
         for p in new:
             photos.attach(connection, p.id, p.photos)
     return outcomes
+
+
+def _joined(parts: Iterable[list[Any]]) -> list[Any]:
+    return list(chain.from_iterable(parts))
 
 
 def _revise(connection: sa.Connection, prepared: Prepared) -> None:
@@ -352,8 +367,8 @@ def _revise(connection: sa.Connection, prepared: Prepared) -> None:
     kept = ("id", "needs_review", "excluded", "excluded_reason", "excluded_by_id", "excluded_at", "shopper_id")
     changes = {k: v for k, v in prepared.audit.items() if k not in kept}
     connection.execute(sa.update(models.Audit).where(models.Audit.id == audit_id).values(**changes))
-    bulk.insert_rows(connection, models.AuditSection.__table__, prepared.sections)
-    bulk.insert_rows(connection, models.Answer.__table__, prepared.answers)
+    bulk.insert_values(connection, models.AuditSection.__table__, prepared.section_values)
+    bulk.insert_values(connection, models.Answer.__table__, prepared.answer_values)
     photos.attach(connection, audit_id, prepared.photos)
 
 
@@ -372,8 +387,12 @@ def submit(db: Database, submitter: Submitter, submission: Submission, shopper_i
 
 
 def complete(db: Database, outcome: Outcome) -> Outcome:
-    """An "exists" outcome carries the audit as stored, read back after the write."""
-    if outcome.status == "exists":
+    """The outcome with the audit as stored: a created one is shaped from what was written
+    (here, not on the writer thread, which is kept to the database's work); an "exists"
+    one is read back."""
+    if outcome.status == "created" and outcome.audit is None and outcome.prepared is not None:
+        outcome.audit = _view(outcome.prepared)
+    elif outcome.status == "exists":
         return Outcome("exists", outcome.audit_id, audit=get(db, outcome.audit_id))
     return outcome
 

@@ -12,7 +12,7 @@ go, outside the GIL. SQLite and PostgreSQL both accept this form.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -56,27 +56,78 @@ def _processor(column: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] |
     return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
-def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT every row (each a dict holding every column) in as few statements as the limits allow."""
-    if not rows:
-        return
+def row_values(dialect: sa.Dialect, table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """The rows' values, converted for the database and flattened in column order.
+
+    A caller may make these before it hands rows to a writer thread: the writer then holds
+    the GIL only to join them, not to convert every value, so the event loop's own short
+    database reads are not kept waiting for it.
+    """
+    plan = _plan(dialect, table)
+    values: list[Any] = []
+    for row in rows:
+        if plan.processors:
+            converted = list(plan.values_of(row))
+            for n, process in plan.processors:
+                converted[n] = process(converted[n])
+            values += converted
+        else:
+            values += plan.values_of(row)
+    return values
+
+
+def insert_values(connection: sa.Connection, table: sa.Table, values: Sequence[Any]) -> None:
+    """INSERT rows given as `row_values` made them, in as few statements as the limits allow."""
     plan = _plan(connection.dialect, table)
+    count = len(values) // plan.width
     most = max(1, MAX_PARAMS // plan.width)
     start = 0
-    while start < len(rows):
+    while start < count:
         # Power-of-two chunks: only a handful of distinct statements, which the driver's
         # statement cache keeps compiled (parsing a statement with thousands of
         # placeholders costs more than running it).
-        size = 1 << (min(most, len(rows) - start).bit_length() - 1)
-        chunk = rows[start : start + size]
-        params: list[Any] = []
-        for row in chunk:
-            if plan.processors:
-                values = list(plan.values_of(row))
-                for n, process in plan.processors:
-                    values[n] = process(values[n])
-                params += values
-            else:
-                params += plan.values_of(row)
-        connection.exec_driver_sql(plan.head + ", ".join([plan.row_marks] * size), tuple(params))
+        size = 1 << (min(most, count - start).bit_length() - 1)
+        chunk = tuple(values[start * plan.width : (start + size) * plan.width])
+        execute(connection, plan.head + ", ".join([plan.row_marks] * size), chunk)
         start += size
+
+
+def select_in(
+    connection: sa.Connection, table: sa.Table, columns: Sequence[str], key: str, keys: Iterable[Any]
+) -> list[tuple[Any, ...]]:
+    """`SELECT columns FROM table WHERE key IN keys`, for plain columns (text, numbers)."""
+    wanted = list(keys)
+    if not wanted:
+        return []
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)}"
+        f" WHERE {quote(key)} IN ({', '.join([mark] * len(wanted))})"
+    )
+    return execute(connection, sql, tuple(wanted), rows=True)
+
+
+def execute(connection: sa.Connection, sql: str, params: tuple[Any, ...], rows: bool = False) -> list[tuple[Any, ...]]:
+    """One statement on the driver's connection, inside the Core connection's transaction.
+
+    SQLAlchemy's execution path (context, events, result metadata) costs more than these
+    statements themselves, all while holding the GIL. Errors come out as SQLAlchemy's own
+    (an IntegrityError stays an IntegrityError), as `exec_driver_sql` would raise them.
+    """
+    error = connection.dialect.loaded_dbapi.Error
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()] if rows else []
+    except error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc, error) from exc
+    finally:
+        cursor.close()
+
+
+def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT every row (each a dict holding every column)."""
+    if rows:
+        insert_values(connection, table, row_values(connection.dialect, table, rows))

@@ -102,6 +102,8 @@ async def post_audit(request: Request) -> Response:
     outcome = await request.app.state.submitter.writer.run(prepared)
     if outcome.status == "exists":
         outcome = await run_in_threadpool(audits.complete, db, outcome)
+    else:
+        audits.complete(db, outcome)
     audits.raise_for(outcome)
     return json_response(outcome.audit, status=201 if outcome.status == "created" else 200)
 

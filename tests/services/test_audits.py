@@ -78,14 +78,14 @@ def test_an_unknown_store_is_refused_and_the_rest_of_the_batch_is_stored(db, org
 
 
 def test_audit_answers_and_scores_are_written_in_one_transaction(db, org, submitter, monkeypatch):
-    real_insert = bulk.insert_rows
+    real_insert = bulk.insert_values
 
-    def failing_insert(connection, table, rows):
+    def failing_insert(connection, table, values):
         if table is models.Answer.__table__:
             raise RuntimeError("disk gone")
-        real_insert(connection, table, rows)
+        real_insert(connection, table, values)
 
-    monkeypatch.setattr(bulk, "insert_rows", failing_insert)
+    monkeypatch.setattr(bulk, "insert_values", failing_insert)
     with pytest.raises(RuntimeError):
         audits.submit(db, submitter, submission(org.main))
     monkeypatch.undo()
