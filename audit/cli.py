@@ -116,7 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     plan = _group(commands, "assignments", "planned visits")
-    add = plan.add_parser("add", help="send a shopper to a store", formatter_class=defaults)
+    add = plan.add_parser(
+        "add",
+        help="send a shopper to a store",
+        description="Plans one visit by the rules of the visit planning page: the shopper is enabled, the store "
+        "and checklist are not archived, and AUDIT_ROTATION_DAYS lie between two visits of a shopper to a store.",
+        formatter_class=defaults,
+    )
     add.add_argument("shopper", help="the shopper's email (see: audit users list)")
     add.add_argument("store", help="store code, e.g. NTH-001")
     add.add_argument("checklist", help="checklist key, e.g. customer-service (see: audit checklists list)")
@@ -323,11 +329,12 @@ def cmd_assignments_add(args: argparse.Namespace) -> int:
         raise Refused("--to is before --from")
     if ends_on < date.today():
         raise Refused(f"the window ended on {ends_on}: plan visits from today on")
+    shopper, store = args.shopper.strip().lower(), args.store.strip().upper()
+    visit = assignments.Planned(shopper, store, args.checklist.strip(), args.starts_on, ends_on)
     with _database() as db:
-        new = assignments.add(db, args.shopper, args.store, args.checklist, args.starts_on, ends_on)
-    print(
-        f"assignment {new.id}: {new.shopper} visits {new.store} with {new.checklist}, {new.starts_on} to {new.ends_on}"
-    )
+        # the same rules as planning in the browser: rotation, disabled people, archived stores
+        (new,) = assignments.plan(db, [visit], db.settings.rotation_days)
+    print(f"assignment {new}: {shopper} visits {store} with {visit.checklist}, {visit.starts_on} to {ends_on}")
     return 0
 
 

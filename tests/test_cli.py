@@ -91,6 +91,17 @@ def test_assignments_add_refuses_bad_input_clearly(capsys, env, org, args, messa
     assert after == before
 
 
+def test_assignments_add_keeps_the_rotation_rule_as_the_planning_page_does(capsys, env, org, monkeypatch):
+    monkeypatch.setenv("AUDIT_ROTATION_DAYS", "30")
+    first = ["shopper@example.com", "NTH-001", "customer-service", "--from", "2099-03-01"]
+    assert run(capsys, "assignments", "add", *first)[0] == 0
+    code, _, err = run(capsys, "assignments", "add", *first[:-1], "2099-03-20")
+    assert code == 2 and "rotation rule keeps 30 days" in err and "2099-03-31" in err
+    _, out, _ = run(capsys, "assignments", "list", "--shopper", "shopper@example.com", "--all")
+    assert "2099-03-20" not in out
+    assert run(capsys, "assignments", "add", *first[:-1], "2099-03-31")[0] == 0
+
+
 def test_a_bad_date_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["assignments", "add", "a@b.c", "S", "c", "--from", "tomorrow"])

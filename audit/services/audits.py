@@ -296,7 +296,7 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         if prepared.id in stored and stored[prepared.id] != prepared.content_hash and next_revision:
             if prepared.audit["revision"] == next_revision:
                 _revise(connection, prepared)
-                outcomes.append(Outcome("created", prepared.id, prepared=prepared))
+                outcomes.append(Outcome("created", prepared.id))  # read back: it keeps some of the old columns
                 stored[prepared.id] = prepared.content_hash
                 del revisable[prepared.id]
             else:
@@ -387,14 +387,21 @@ def submit(db: Database, submitter: Submitter, submission: Submission, shopper_i
 
 
 def complete(db: Database, outcome: Outcome) -> Outcome:
-    """The outcome with the audit as stored: a created one is shaped from what was written
-    (here, not on the writer thread, which is kept to the database's work); an "exists"
-    one is read back."""
+    """The outcome with the audit as stored: a new one is shaped from what was written
+    (here, not on the writer thread, which is kept to the database's work); a revision
+    or an "exists" one is read back (see `reads_back`)."""
     if outcome.status == "created" and outcome.audit is None and outcome.prepared is not None:
         outcome.audit = _view(outcome.prepared)
-    elif outcome.status == "exists":
-        return Outcome("exists", outcome.audit_id, audit=get(db, outcome.audit_id))
+    elif reads_back(outcome):
+        return Outcome(outcome.status, outcome.audit_id, audit=get(db, outcome.audit_id))
     return outcome
+
+
+def reads_back(outcome: Outcome) -> bool:
+    """Whether `complete` reads the audit from the database (off the event loop, then)."""
+    return outcome.status == "exists" or (
+        outcome.status == "created" and outcome.audit is None and outcome.prepared is None
+    )
 
 
 def _view(prepared: Prepared) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,8 +38,7 @@ class Database:
         # Values that never change once stored (checklist versions), remembered per database.
         self.memo: dict[str, Any] = {}
         self._readers = threading.local()  # see reader()
-        self._reader_lock = threading.Lock()
-        self._reader_connections: list[Any] = []
+        self._open_readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         if self.is_sqlite:
             Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(self.url, settings.sqlite_busy_timeout_ms, "BEGIN")
@@ -84,26 +84,22 @@ class Database:
         times the read itself, and each read is a single autocommit statement, so a
         connection per thread needs no reset at all. Set up as the pool's are
         (WAL, foreign keys, busy timeout): it is made by the same engine, then taken out of
-        the pool for good.
+        the pool for good. It is closed when its thread ends (the thread pool's workers
+        come and go) or when the database is disposed.
         """
-        connection = getattr(self._readers, "connection", None)
-        if connection is None:
+        reader = getattr(self._readers, "reader", None)
+        if reader is None or reader.connection is None:
             fairy = self.engine.raw_connection()
             fairy.detach()
-            connection = self._readers.connection = fairy.dbapi_connection
-            with self._reader_lock:
-                self._reader_connections.append(connection)
-        return connection
+            reader = self._readers.reader = _Reader(fairy.dbapi_connection)
+            self._open_readers.add(reader)
+        return reader.connection
 
     def drop_reader(self) -> None:
-        """Forget this thread's reader after an error: the next read opens a fresh one."""
-        connection = getattr(self._readers, "connection", None)
-        self._readers.connection = None
-        if connection is not None:
-            with self._reader_lock:
-                if connection in self._reader_connections:
-                    self._reader_connections.remove(connection)
-            connection.close()
+        """Close this thread's reader after an error: the next read opens a fresh one."""
+        reader = getattr(self._readers, "reader", None)
+        if reader is not None:
+            reader.close()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -116,14 +112,26 @@ class Database:
         self.dispose()
 
     def dispose(self) -> None:
-        with self._reader_lock:
-            readers, self._reader_connections = self._reader_connections, []
-        self._readers = threading.local()
-        for connection in readers:
-            connection.close()
+        for reader in list(self._open_readers):
+            reader.close()
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+class _Reader:
+    """A thread's kept SQLite connection. It lives in the thread's local storage, so when
+    the thread ends the reader goes with it and closes its connection."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection: Any = connection
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.close()
+
+    __del__ = close
 
 
 _Bind = tuple[str, Any, Callable[[Any], Any] | None]  # name, value when not given, bind processor

@@ -100,7 +100,7 @@ async def post_audit(request: Request) -> Response:
         raise Invalid(problems=[Problem("store", f"you have no visit planned at store {submission.store!r}")])
     prepared = audits.prepare(db, submission, shopper_id=viewer.id)
     outcome = await request.app.state.submitter.writer.run(prepared)
-    if outcome.status == "exists":
+    if audits.reads_back(outcome):
         outcome = await run_in_threadpool(audits.complete, db, outcome)
     else:
         audits.complete(db, outcome)

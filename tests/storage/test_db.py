@@ -1,3 +1,4 @@
+import sqlite3
 import threading
 
 import pytest
@@ -131,18 +132,28 @@ def test_a_lookup_sees_every_write_committed_since_its_last_read(db):
     assert codes.all(db) == [("0",), ("A",), ("B",)]
 
 
-def test_lookups_in_other_threads_work_and_dispose_closes_their_connections(sqlite_db):
+def test_a_thread_s_kept_reader_closes_when_the_thread_ends_or_the_database_is_disposed(sqlite_db):
     with sqlite_db.write_session() as session:
         session.add(models.Region(code="R", name="Region"))
-    found = []
-    threads = [threading.Thread(target=lambda: found.append(Lookup(sa.select(models.Region.code)).all(sqlite_db)))]
-    threads += [threading.Thread(target=lambda: found.append(Lookup(sa.select(models.Region.name)).all(sqlite_db)))]
-    for thread in threads:
+    codes = Lookup(sa.select(models.Region.code))
+    found, connections = [], []
+
+    def read() -> None:
+        found.append(codes.all(sqlite_db))
+        connections.append(sqlite_db.reader())
+
+    for _ in range(5):  # as the thread pool's workers come and go
+        thread = threading.Thread(target=read)
         thread.start()
-    for thread in threads:
         thread.join()
-    assert sorted(found) == [[("R",)], [("Region",)]]
-    assert len(sqlite_db._reader_connections) == 2
+    assert found == [[("R",)]] * 5
+    assert len(sqlite_db._open_readers) == 0
+    for connection in connections:
+        with pytest.raises(sqlite3.ProgrammingError):  # closed
+            connection.execute("SELECT 1")
+    assert codes.all(sqlite_db) == [("R",)]
+    mine = sqlite_db.reader()
     sqlite_db.dispose()
-    assert sqlite_db._reader_connections == []
-    assert Lookup(sa.select(models.Region.code)).all(sqlite_db) == [("R",)]  # opens a fresh one
+    with pytest.raises(sqlite3.ProgrammingError):
+        mine.execute("SELECT 1")
+    assert codes.all(sqlite_db) == [("R",)]  # opens a fresh one

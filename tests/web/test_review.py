@@ -77,6 +77,19 @@ def test_sent_back_fixed_and_resubmitted_as_revision_two_then_approved(client_fo
     assert "revision 1 scored" in page
 
 
+def test_the_answer_to_a_revision_is_the_audit_as_stored(client_for, org):
+    manager, shopper = client_for("north@example.com"), client_for("shopper@example.com")
+    body = submit(shopper, org, wait_seconds=300)
+    manager.post(f"/audits/{body['id']}/exclude", data={"reason": "Shopper was recognised"})
+    manager.post(f"/audits/{body['id']}/send-back", data={"note": "Check the wait time."})
+    fixed = {**body, "answers": actors.answers_for(org.main, wait_seconds=20), "revision": 2}
+    response = shopper.post("/api/audits", json=fixed)
+    assert response.status_code == 201
+    stored = shopper.get(f"/api/audits/{body['id']}").json()
+    assert response.json() == stored  # the exclusion and the review flag are kept, and said
+    assert stored["excluded"] is True and stored["needs_review"] is True and stored["revision"] == 2
+
+
 def test_an_audit_not_sent_back_takes_no_new_revision(client_for, org):
     shopper = client_for("shopper@example.com")
     body = submit(shopper, org)
