@@ -290,11 +290,22 @@ def cancel(db: Database, assignment_id: int, actor_id: int | None = None) -> Non
 
 
 def board(db: Database, status: str, today: date, region: str = "", shopper: str = "", limit: int = 500) -> list[Visit]:
-    """Planned visits that are upcoming (window not over), overdue (over, no audit) or done
-    (the shopper's audit of that store finished on or after the first day)."""
-    audit_of = (
+    """Planned visits that are upcoming (window not over), overdue (over, no audit) or done.
+
+    A visit is done when an audit names it (the phone sends the visit it was made for);
+    an audit that names no visit (an integration, an older phone) counts for the shopper's
+    visit to that store when it finished on or after the visit's first day.
+    """
+    reported = (
+        sa.select(sa.func.min(models.Audit.id))
+        .where(models.Audit.assignment_id == models.Assignment.id)
+        .correlate(models.Assignment)
+        .scalar_subquery()
+    )
+    unnamed = (
         sa.select(sa.func.min(models.Audit.id))
         .where(
+            models.Audit.assignment_id.is_(None),
             models.Audit.shopper_id == models.Assignment.shopper_id,
             models.Audit.store_id == models.Assignment.store_id,
             # a timestamp against a date: PostgreSQL casts, SQLite compares the ISO texts
@@ -303,6 +314,7 @@ def board(db: Database, status: str, today: date, region: str = "", shopper: str
         .correlate(models.Assignment)
         .scalar_subquery()
     )
+    audit_of = sa.func.coalesce(reported, unnamed)
     query = (
         sa.select(
             models.Assignment.id,

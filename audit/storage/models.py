@@ -188,7 +188,7 @@ class Audit(SQLModel, table=True):
     store_id: int = Field(foreign_key="stores.id")
     checklist_version_id: str = Field(foreign_key="checklist_versions.id", index=True, max_length=16)
     shopper_id: int | None = Field(default=None, foreign_key="users.id", index=True)
-    assignment_id: int | None = Field(default=None, foreign_key="assignments.id")
+    assignment_id: int | None = Field(default=None, foreign_key="assignments.id", index=True)
     started_at: datetime = _utc()
     finished_at: datetime = _utc(index=True)
     submitted_at: datetime = _utc()

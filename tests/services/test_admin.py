@@ -21,6 +21,8 @@ from audit.settings import ROOT
 from audit.storage import models
 from tests import actors
 
+VISIT_DAY = actors.VISIT_END.date()
+
 CSV = "code,name,region,address,timezone\nNTH-010,Harrogate,NTH,1 Parade,Europe/London\nSTH-010,Hove,STH,,\n"
 DAY = date(2026, 12, 1)
 
@@ -232,6 +234,25 @@ def test_the_board_sorts_visits_into_upcoming_overdue_and_done_by_region_and_sho
     assert [v.store for v in assignments.board(db, "overdue", after, region="STH")] == ["STH-001"]
     assert [v.store for v in assignments.board(db, "overdue", after, shopper="shopper@example.com")] == ["NTH-002"]
     assert len(assignments.board(db, "upcoming", actors.VISIT_END.date())) == 2
+
+
+def test_a_visit_is_done_by_the_audit_that_names_it_not_by_a_later_one(db, org):
+    early = VISIT_DAY - timedelta(days=20)
+    missed = assignments.add(db, "shopper@example.com", "NTH-002", "customer-service", early, early).id
+    later = assignments.listing(db, "shopper@example.com")[-1]
+    assert later.store == "NTH-002" and later.id != missed
+    outcome = submit(db, actors.body(org.main, store="NTH-002", assignment=later.id), org.shopper)
+    assert outcome.status == "created"
+    after = VISIT_DAY + timedelta(days=1)
+    done = {v.id: v.audit_id for v in assignments.board(db, "done", after)}
+    assert done.get(later.id) == outcome.audit_id and missed not in done
+    assert missed in {v.id for v in assignments.board(db, "overdue", after)}
+
+
+def test_an_audit_naming_no_visit_still_marks_the_shoppers_visit_done(db, org):
+    outcome = submit(db, actors.body(org.main, store="NTH-002"), org.shopper)
+    after = VISIT_DAY + timedelta(days=1)
+    assert [v.audit_id for v in assignments.board(db, "done", after) if v.store == "NTH-002"] == [outcome.audit_id]
 
 
 def test_the_activity_trail_filters_by_category_actor_words_and_time(db, org):
