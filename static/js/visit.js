@@ -202,12 +202,17 @@
     thumbs.textContent = "";
     for (const id of photoList(key).slice()) {
       const photo = await store.getPhoto(id);
-      if (!photo) continue;
-      urls[id] = urls[id] || URL.createObjectURL(photo.blob);
       const figure = document.createElement("figure");
       const img = document.createElement("img");
-      img.src = urls[id];
-      img.alt = key ? "Photo for this item" : "Photo of the visit";
+      if (photo) {
+        urls[id] = urls[id] || URL.createObjectURL(photo.blob);
+        img.src = urls[id];
+        img.alt = key ? "Photo for this item" : "Photo of the visit";
+      } else {
+        // sent with an earlier revision: the server keeps it, this phone may not have it
+        img.src = "/photos/" + encodeURIComponent(id);
+        img.alt = "Photo sent earlier, kept with the audit";
+      }
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "secondary";

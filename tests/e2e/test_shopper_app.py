@@ -224,12 +224,13 @@ def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
         page = phone.new_page()
         sign_in_at(page, server.base)
         page.goto(server.base + visit_links(page)[0])
-        fill(page)
+        fill(page, a_photo(tmp_path))
         page.get_by_role("button", name="Submit audit").tap()
         page.wait_for_url("**/outbox")
         wait_until_sent(page)
         [audit] = stored_audits(server.settings)
         assert (audit["review_state"], audit["revision"]) == ("submitted", 1)
+        photo_id = audit["answers"]["receipt_photo"]
 
         manager = desk.new_page()
         sign_in_at(manager, server.base, "north@example.com", "/review")
@@ -240,11 +241,18 @@ def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
 
         page.goto(server.base + "/")
         expect(page.locator("#sent-back")).to_be_visible()
+        revise = page.locator("#sent-back ~ article a").first.get_attribute("href")
+        fresh = phone.new_page()  # a phone that no longer holds the photo (the upload cleared it)
+        fresh.goto(server.base + revise)
+        earlier = fresh.locator(f"img[src='/photos/{photo_id}']")
+        expect(earlier).to_have_attribute("alt", "Photo sent earlier, kept with the audit")
+        fresh.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=earlier.element_handle())
+        fresh.close()
         page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
         phone.set_offline(True)
         server.stop()
         page.locator("#sent-back ~ article a").first.tap()
-        assert answered(page) == f"{ITEMS - UNANSWERED_PHOTO_ITEMS} of {ITEMS} answered"
+        assert answered(page) == f"{ITEMS} of {ITEMS} answered"
         expect(page.locator(".notice")).to_contain_text("staff description is missing")
         page.locator("textarea[name='a:staff_description']").fill("Priya, name badge, blue shirt")
         page.get_by_role("button", name="Submit audit").tap()
