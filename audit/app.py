@@ -110,6 +110,8 @@ def admin_routes() -> list[Route]:
         Route("/admin/regions/new", guard(OWNER, stores.new_region), methods=get),
         Route("/admin/regions/{code}", guard(OWNER, stores.edit_region), methods=get),
         Route("/admin/regions/{code}", guard(OWNER, stores.update_region), methods=post),
+        Route("/admin/regions/{code}/archive", guard(OWNER, stores.archive_region), methods=post),
+        Route("/admin/regions/{code}/restore", guard(OWNER, stores.restore_region), methods=post),
         Route("/admin/people", guard(OWNER, people.index), methods=get),
         Route("/admin/people", guard(OWNER, people.create), methods=post),
         Route("/admin/people/new", guard(OWNER, people.new), methods=get),

@@ -32,6 +32,8 @@ SECURITY_KINDS = (
 CHANGE_KINDS = (
     "region_created",
     "region_changed",
+    "region_archived",
+    "region_restored",
     "store_created",
     "store_changed",
     "store_archived",

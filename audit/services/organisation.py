@@ -1,7 +1,9 @@
 """Regions, stores and people: the company the audits are about.
 
 A store is never deleted: archiving takes it off the dashboards and out of planning
-while its audits stay, so old reports and totals of the past keep their meaning.
+while its audits stay, so old reports and totals of the past keep their meaning. A
+region is archived once it has no open store (its stores moved or archived first):
+it is then offered nowhere (store forms, imports, managers' regions) until brought back.
 Every change made here is written to the activity trail in the same transaction.
 """
 
@@ -28,6 +30,7 @@ class RegionInfo:
     name: str
     stores: int
     archived_stores: int
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def edit_store(
     _check_store(code, name, region_code, address, timezone)
     with db.write_session() as session:
         store = _store(session, code)
-        region_id = _region_id(session, region_code)
+        region_id = _region_id(session, region_code, current=store.region_id)
         changed = update_store(store, name, region_id, address, timezone)
         if changed:
             activity.record(session, actor_id, "store_changed", f"store {code}", "; ".join(changed))
@@ -126,23 +129,57 @@ def set_archived(db: Database, code: str, archived: bool, actor_id: int | None =
         store = _store(session, code)
         if store.archived == archived:
             return
+        region = session.get(models.Region, store.region_id)
+        if not archived and region is not None and region.archived:
+            message = f"its region {region.code} is archived: bring the region back first"
+            raise Invalid(problems=[Problem("region", message)])
         store.archived = archived
         kind = "store_archived" if archived else "store_restored"
         activity.record(session, actor_id, kind, f"store {store.code}", store.name)
 
 
-def regions(db: Database) -> list[RegionInfo]:
+def set_region_archived(db: Database, code: str, archived: bool, actor_id: int | None = None) -> None:
+    """Archive a region that has no open store left, or bring it back."""
+    with db.write_session() as session:
+        region = session.scalar(sa.select(models.Region).where(models.Region.code == code.strip().upper()))
+        if region is None:
+            raise NotFound(f"no region {code!r}")
+        if region.archived == archived:
+            return
+        if archived:
+            open_stores = session.scalars(
+                sa.select(models.Store.code)
+                .where(models.Store.region_id == region.id, models.Store.archived.is_(False))
+                .order_by(models.Store.code)
+            ).all()
+            if open_stores:
+                listed = ", ".join(open_stores[:5]) + (" ..." if len(open_stores) > 5 else "")
+                message = (
+                    f"region {region.code} still has {len(open_stores)} open store(s) ({listed}): "
+                    "move them to another region or archive them first"
+                )
+                raise Conflict(message, problems=[Problem("region", message)])
+        region.archived = archived
+        kind = "region_archived" if archived else "region_restored"
+        activity.record(session, actor_id, kind, f"region {region.code}", region.name)
+
+
+def regions(db: Database, archived: bool | None = None) -> list[RegionInfo]:
+    """Every region (or only the open or archived ones), with its open and archived stores counted."""
     query = (
         sa.select(
             models.Region.code,
             models.Region.name,
             sa.func.count(models.Store.id).filter(models.Store.archived.is_(False)),
             sa.func.count(models.Store.id).filter(models.Store.archived.is_(True)),
+            models.Region.archived,
         )
         .outerjoin(models.Store, models.Store.region_id == models.Region.id)
-        .group_by(models.Region.id, models.Region.code, models.Region.name)
+        .group_by(models.Region.id, models.Region.code, models.Region.name, models.Region.archived)
         .order_by(models.Region.code)
     )
+    if archived is not None:
+        query = query.where(models.Region.archived.is_(archived))
     with db.session() as session:
         return [RegionInfo(*row) for row in session.execute(query).all()]
 
@@ -202,11 +239,16 @@ def _store(session: sa.orm.Session, code: str) -> models.Store:
     return store
 
 
-def _region_id(session: sa.orm.Session, code: str) -> int:
-    region_id = session.scalar(sa.select(models.Region.id).where(models.Region.code == code))
-    if region_id is None:
+def _region_id(session: sa.orm.Session, code: str, current: int | None = None) -> int:
+    """The region a store goes to: an archived one only when the store is in it already."""
+    found = session.execute(
+        sa.select(models.Region.id, models.Region.archived).where(models.Region.code == code)
+    ).first()
+    if found is None:
         raise Invalid(problems=[Problem("region", f"there is no region {code}")])
-    return region_id
+    if found.archived and found.id != current:
+        raise Invalid(problems=[Problem("region", f"region {code} is archived: bring it back first")])
+    return found.id
 
 
 def _code(code: str, what: str) -> str:

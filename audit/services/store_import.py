@@ -49,8 +49,16 @@ def import_csv(db: Database, text: str, actor_id: int | None = None) -> ImportSu
     if problems:
         raise ImportRefused(problems)
     with db.write_session() as session:
-        region_ids = dict(session.execute(sa.select(models.Region.code, models.Region.id)).all())
-        unknown = [LineProblem(r.line, f"there is no region {r.region}") for r in rows if r.region not in region_ids]
+        found = session.execute(sa.select(models.Region.code, models.Region.id, models.Region.archived)).all()
+        region_ids = {code: region_id for code, region_id, archived in found if not archived}
+        closed = {code for code, _, archived in found if archived}
+        unknown = [
+            LineProblem(
+                r.line, f"region {r.region} is archived" if r.region in closed else f"there is no region {r.region}"
+            )
+            for r in rows
+            if r.region not in region_ids
+        ]
         if unknown:
             raise ImportRefused(unknown)
         codes = [r.code for r in rows]

@@ -43,6 +43,7 @@ class Region(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=200)
+    archived: bool = False
 
 
 class Store(SQLModel, table=True):

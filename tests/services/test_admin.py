@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from audit.errors import Invalid, NotFound
+from audit.errors import Conflict, Invalid, NotFound
 from audit.services import (
     accounts,
     activity,
@@ -69,6 +69,32 @@ def test_an_archived_store_leaves_the_dashboards_but_keeps_its_audits(db, org):
     assert organisation.store(db, "NTH-002").audits == 1 and organisation.store(db, "NTH-002").archived
     organisation.set_archived(db, "NTH-002", False, org.owner)
     assert "store_archived" in kinds(db) and "store_restored" in kinds(db)
+
+
+def test_a_region_is_archived_only_once_it_has_no_open_store_and_is_then_offered_nowhere(db, org):
+    with pytest.raises(Conflict) as refused:
+        organisation.set_region_archived(db, "STH", True, org.owner)
+    assert "1 open store(s) (STH-001)" in refused.value.message
+    assert not organisation.region(db, "STH").archived
+    organisation.set_archived(db, "STH-001", True, org.owner)
+    organisation.set_region_archived(db, "STH", True, org.owner)
+    assert organisation.region(db, "STH").archived
+    assert [r.code for r in organisation.regions(db, archived=False)] == ["NTH"]
+    with pytest.raises(Invalid) as invalid:
+        organisation.add_store(db, "STH-002", "Hove", "STH", actor_id=org.owner)
+    assert invalid.value.problems[0].message == "region STH is archived: bring it back first"
+    with pytest.raises(store_import.ImportRefused) as refused_import:
+        store_import.import_csv(db, "code,name,region\nSTH-003,Worthing,STH\n", org.owner)
+    assert [(p.line, p.message) for p in refused_import.value.lines] == [(2, "region STH is archived")]
+    with pytest.raises(Invalid) as invalid:
+        organisation.set_archived(db, "STH-001", False, org.owner)
+    assert "region STH is archived" in invalid.value.problems[0].message
+    organisation.edit_store(db, "STH-001", "Brighton Old Steine", "STH", "", "", org.owner)  # stays where it is
+    with pytest.raises(Invalid):
+        organisation.edit_store(db, "NTH-001", "Leeds", "STH", "", "", org.owner)  # moving into it is refused
+    organisation.set_region_archived(db, "STH", False, org.owner)
+    organisation.add_store(db, "STH-002", "Hove", "STH", actor_id=org.owner)
+    assert {"region_archived", "region_restored"} <= set(kinds(db))
 
 
 def test_editing_a_store_checks_its_fields_and_records_what_changed(db, org):

@@ -49,6 +49,8 @@ EXPECTED = {
     ("GET", "/admin/regions/new"): (303, 200, 403, 403),
     ("GET", "/admin/regions/NTH"): (303, 200, 403, 403),
     ("POST", "/admin/regions/NTH"): (303, 422, 403, 403),
+    ("POST", "/admin/regions/NTH/archive"): (303, 409, 403, 403),  # it still has open stores
+    ("POST", "/admin/regions/STH/restore"): (303, 303, 403, 403),
     ("GET", "/admin/people"): (303, 200, 403, 403),
     ("POST", "/admin/people"): (303, 422, 403, 403),
     ("GET", "/admin/people/new"): (303, 200, 403, 403),

@@ -52,6 +52,33 @@ def test_a_store_csv_with_one_bad_row_imports_nothing_then_the_fixed_file_import
     assert "0 new, 0 updated, 2 unchanged" in response.text
 
 
+def test_a_region_with_open_stores_is_not_archived_and_the_page_says_why(client, org):
+    response = client.post("/admin/regions/STH/archive", data={"confirmed": "yes"})
+    assert response.status_code == 409
+    assert "region STH still has 1 open store(s) (STH-001)" in response.text and "Regions and stores" in response.text
+    assert not organisation.region(client.app.state.db, "STH").archived
+
+
+def test_an_emptied_region_is_archived_after_a_confirmation_and_brought_back(client, org):
+    db = client.app.state.db
+    assert client.post("/admin/stores/STH-001/archive", data={"confirmed": "yes"}).status_code == 303
+    page = client.get("/admin/stores").text
+    assert 'action="/admin/regions/STH/archive"' in page and 'action="/admin/regions/NTH/archive"' not in page
+    first = client.post("/admin/regions/STH/archive")
+    assert first.status_code == 200 and "Archive South?" in first.text and "1 archived store" in first.text
+    assert not organisation.region(db, "STH").archived
+    assert client.post("/admin/regions/STH/archive", data={"confirmed": "yes"}).status_code == 303
+    page = client.get("/admin/stores").text
+    assert 'action="/admin/regions/STH/restore"' in page
+    assert '<option value="STH"' not in client.get("/admin/stores/new").text
+    assert 'value="STH"' not in client.get("/admin/people/new?role=manager").text
+    response = client.post("/admin/stores", data={"code": "STH-009", "name": "Hove", "region": "STH"})
+    assert response.status_code == 422 and "region STH is archived" in response.text
+    assert client.post("/admin/regions/STH/restore").status_code == 303
+    assert not organisation.region(db, "STH").archived
+    assert '<option value="STH"' in client.get("/admin/stores/new").text
+
+
 def test_archiving_a_store_asks_to_confirm_first(client, org):
     first = client.post("/admin/stores/NTH-002/archive")
     assert first.status_code == 200 and "Archive York?" in first.text and 'name="confirmed" value="yes"' in first.text

@@ -16,15 +16,15 @@ STORE_FIELDS = ("code", "name", "region", "address", "timezone")
 SAMPLE = "code,name,region,address,timezone\nNTH-010,Harrogate,NTH,1 Station Parade,Europe/London\n"
 
 
-async def index(request: Request) -> Response:
+async def index(request: Request, problem: str = "", status: int = 200) -> Response:
     region = request.query_params.get("region", "").upper()
     show = request.query_params.get("show", "open")
     archived = {"open": False, "archived": True}.get(show)
     regions = await call(organisation.regions, db(request))
     stores = await call(organisation.stores, db(request), region, archived)
-    context = {"regions": regions, "stores": stores, "region": region, "show": show}
+    context = {"regions": regions, "stores": stores, "region": region, "show": show, "problem": problem}
     context["done"] = request.query_params.get("done", "")
-    return render(request, "admin/stores.html", context)
+    return render(request, "admin/stores.html", context, status)
 
 
 async def new_region(request: Request) -> Response:
@@ -58,6 +58,29 @@ async def update_region(request: Request) -> Response:
         context = {"values": values, "errors": errors_of(exc, "name"), "editing": region}
         return render(request, "admin/region_form.html", context, 422)
     return redirect(f"/admin/stores?done=region+{region.code}+saved")
+
+
+async def archive_region(request: Request) -> Response:
+    region = await call(organisation.region, db(request), request.path_params["code"])
+    form = await request.form()
+    if not region.stores and not confirmed(form):
+        message = (
+            f"{region.name} ({region.code}) is no longer offered for new stores or managers. Its "
+            f"{region.archived_stores} archived store{'s' if region.archived_stores != 1 else ''} and their audits "
+            "stay, and you can bring it back later."
+        )
+        return confirm(request, f"Archive {region.name}?", message, "Archive the region", "/admin/stores")
+    try:
+        await call(organisation.set_region_archived, db(request), region.code, True, viewer_of(request).id)
+    except Conflict as exc:
+        return await index(request, exc.message, 409)
+    return redirect(f"/admin/stores?done=region+{region.code}+archived")
+
+
+async def restore_region(request: Request) -> Response:
+    code = request.path_params["code"]
+    await call(organisation.set_region_archived, db(request), code, False, viewer_of(request).id)
+    return redirect(f"/admin/stores?done=region+{code.upper()}+is+back")
 
 
 async def _store_form(request: Request, values: dict, errors: dict, editing: object, status: int = 200) -> Response:
