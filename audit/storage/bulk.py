@@ -12,6 +12,7 @@ go, outside the GIL. SQLite and PostgreSQL both accept this form.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -116,15 +117,21 @@ def execute(connection: sa.Connection, sql: str, params: tuple[Any, ...], rows: 
     statements themselves, all while holding the GIL. Errors come out as SQLAlchemy's own
     (an IntegrityError stays an IntegrityError), as `exec_driver_sql` would raise them.
     """
-    error = connection.dialect.loaded_dbapi.Error
-    cursor = connection.connection.driver_connection.cursor()
+    dialect = connection.dialect
+    error = dialect.loaded_dbapi.Error
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
     try:
         cursor.execute(sql, params)
         return [tuple(row) for row in cursor.fetchall()] if rows else []
     except error as exc:
-        raise sa.exc.DBAPIError.instance(sql, params, exc, error) from exc
+        disconnected = dialect.is_disconnect(exc, driver, cursor)
+        if disconnected:  # as SQLAlchemy does: the pool must not hand this connection out again
+            connection.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=disconnected) from exc
     finally:
-        cursor.close()
+        with contextlib.suppress(error):  # its connection may be gone already
+            cursor.close()
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
