@@ -333,7 +333,7 @@ def cmd_assignments_add(args: argparse.Namespace) -> int:
     visit = assignments.Planned(shopper, store, args.checklist.strip(), args.starts_on, ends_on)
     with _database() as db:
         # the same rules as planning in the browser: rotation, disabled people, archived stores
-        (new,) = assignments.plan(db, [visit], db.settings.rotation_days)
+        (new,) = assignments.plan(db, [visit], db.settings.rotation_days, today=date.today())
     print(f"assignment {new}: {shopper} visits {store} with {visit.checklist}, {visit.starts_on} to {ends_on}")
     return 0
 

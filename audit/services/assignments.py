@@ -153,9 +153,12 @@ class Visit:
 STATUSES = ("upcoming", "overdue", "done")
 
 
-def plan(db: Database, visits: list[Planned], rotation_days: int, actor_id: int | None = None) -> list[int]:
+def plan(
+    db: Database, visits: list[Planned], rotation_days: int, actor_id: int | None = None, today: date | None = None
+) -> list[int]:
     """Plans every visit or none: any refused visit (unknown shopper, archived store, the
-    rotation rule...) is reported, keyed by its store code or file line, and nothing is stored."""
+    rotation rule, a window already over by `today`...) is reported, keyed by its store code
+    or file line, and nothing is stored."""
     if not visits:
         raise Invalid(problems=[Problem("stores", "choose at least one store")])
     with db.write_session() as session:
@@ -169,6 +172,8 @@ def plan(db: Database, visits: list[Planned], rotation_days: int, actor_id: int 
             found = _visit_problems(
                 visit, shoppers.get(visit.shopper), stores.get(visit.store), lists.get(visit.checklist)
             )
+            if today is not None and visit.ends_on < today:
+                found.append(f"the last day ({visit.ends_on}) has passed: plan visits from today ({today}) on")
             if not found:
                 shopper, store = shoppers[visit.shopper], stores[visit.store]
                 found = _rotation_problems(session, visit, shopper, store, rotation_days)
@@ -361,17 +366,29 @@ def shoppers(db: Database) -> list[tuple[str, str]]:
 
 
 _VISIT_OF = Lookup(
-    sa.select(models.Assignment.shopper_id, models.Store.code)
+    sa.select(models.Assignment.shopper_id, models.Store.code, models.Assignment.starts_on)
     .join(models.Store, models.Store.id == models.Assignment.store_id)
     .where(models.Assignment.id == sa.bindparam("assignment_id"))
 )
 
 
-def submission_problems(db: Database, assignment_id: int, shopper_id: int | None, store_code: str) -> list[Problem]:
-    """Why an audit cannot be the report of this planned visit (none when it can)."""
+def submission_problems(
+    db: Database, assignment_id: int, shopper_id: int | None, store_code: str, finished_at: datetime
+) -> list[Problem]:
+    """Why an audit cannot be the report of this planned visit (none when it can).
+
+    A visit may be made late (an overdue visit stays on the shopper's list), but not
+    before its first day: a day of grace either side of UTC covers every time zone.
+    """
     row = _VISIT_OF.first(db, assignment_id=assignment_id)
     if row is None or (shopper_id is not None and row[0] != shopper_id):
         return [Problem("assignment", f"no planned visit {assignment_id} for you")]
     if row[1] != store_code:
         return [Problem("assignment", f"planned visit {assignment_id} is to store {row[1]}, not {store_code}")]
+    first_day = date.fromisoformat(str(row[2]))  # the driver's own value: text on SQLite
+    if finished_at.astimezone(UTC).date() < first_day - timedelta(days=1):
+        message = (
+            f"the visit finished on {finished_at.date()}, before planned visit {assignment_id} starts ({first_day})"
+        )
+        return [Problem("finished_at", message)]
     return []

@@ -163,7 +163,9 @@ def prepare(db: Database, submission: Submission, shopper_id: int | None = None)
     given = {key: Answer(a.value, a.comment) for key, a in submission.answers.items()}
     problems += [Problem(e.item, e.message) for e in answers_module.check(spec, given)]
     if submission.assignment is not None:
-        problems += assignments.submission_problems(db, submission.assignment, shopper_id, submission.store)
+        problems += assignments.submission_problems(
+            db, submission.assignment, shopper_id, submission.store, submission.finished_at
+        )
     if problems:
         raise Invalid(problems=problems)
     result = scoring.score(spec, given)
@@ -289,6 +291,10 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
     stored = {audit_id: content for audit_id, content, _, _ in found}
     revisable = {audit_id: revision + 1 for audit_id, _, revision, state in found if state == "sent_back"}
     stores = dict(bulk.select_in(connection, stores_table, ("code", "id"), "code", {p.store_code for p in batch}))
+    planned = {p.audit["assignment_id"] for p in batch} - {None}
+    # one audit per planned visit: checked here, in the write transaction, so two phones
+    # reporting the same visit cannot both be stored
+    reported = dict(bulk.select_in(connection, audits_table, ("assignment_id", "id"), "assignment_id", planned))
     outcomes: list[Outcome] = []
     new: list[Prepared] = []
     for prepared in batch:
@@ -308,6 +314,9 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         elif prepared.audit["revision"] != 1:
             problem = Problem("revision", f"there is no audit {prepared.id} to revise; send revision 1")
             outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
+        elif (visit := prepared.audit["assignment_id"]) is not None and reported.get(visit, prepared.id) != prepared.id:
+            message = f"planned visit {visit} was already reported by audit {reported[visit]}"
+            outcomes.append(Outcome("conflict", prepared.id, problems=[Problem("assignment", message)]))
         elif prepared.store_code not in stores:
             problem = Problem("store", f"unknown store {prepared.store_code!r}")
             outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
@@ -318,6 +327,8 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         else:
             prepared.audit["store_id"] = stores[prepared.store_code]
             stored[prepared.id] = prepared.content_hash
+            if prepared.audit["assignment_id"] is not None:
+                reported[prepared.audit["assignment_id"]] = prepared.id
             new.append(prepared)
             outcomes.append(Outcome("created", prepared.id, prepared=prepared))
     if new:

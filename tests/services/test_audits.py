@@ -69,6 +69,14 @@ def test_a_batch_holding_the_same_id_twice_stores_it_once(db, org, submitter):
     assert count(db, models.Audit) == 1
 
 
+def test_two_audits_of_one_planned_visit_in_one_batch_store_only_the_first(db, org, submitter):
+    one, two = (submission(org.main, assignment=org.visits[0]) for _ in range(2))
+    outcomes = submitter.store_batch([audits.prepare(db, one, org.shopper), audits.prepare(db, two, org.shopper)])
+    assert [o.status for o in outcomes] == ["created", "conflict"]
+    assert outcomes[1].problems[0].field == "assignment"
+    assert count(db, models.Audit) == 1
+
+
 def test_an_unknown_store_is_refused_and_the_rest_of_the_batch_is_stored(db, org, submitter):
     good, bad = submission(org.main), submission(org.main, store="XXX-999")
     outcomes = submitter.store_batch([audits.prepare(db, good), audits.prepare(db, bad)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from PIL import Image
@@ -113,6 +114,25 @@ def test_an_audit_may_report_only_a_visit_of_its_own_shopper_to_that_store(shopp
     unknown = actors.body(org.main, assignment=999_999)
     assert shopper_client.post("/api/audits", json=unknown).json()["errors"][0]["field"] == "assignment"
     assert actors.count(db, models.Audit) == 0
+
+
+def test_a_planned_visit_is_reported_by_one_audit_made_no_earlier_than_its_first_day(shopper_client, org, db):
+    first = actors.body(org.main, assignment=org.visits[0])
+    assert shopper_client.post("/api/audits", json=first).status_code == 201
+    second = actors.body(org.main, assignment=org.visits[0])  # the same visit from another phone
+    response = shopper_client.post("/api/audits", json=second)
+    assert response.status_code == 409
+    assert response.json()["errors"] == [
+        {"field": "assignment", "message": f"planned visit {org.visits[0]} was already reported by audit {first['id']}"}
+    ]
+    assert shopper_client.post("/api/audits", json=first).status_code == 200  # its own retry still answers
+    early = actors.body(
+        org.main, store="NTH-002", assignment=org.visits[1], finished=datetime(1900, 1, 1, 12, tzinfo=UTC)
+    )
+    response = shopper_client.post("/api/audits", json=early)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "finished_at"
+    assert "before planned visit" in response.json()["errors"][0]["message"]
+    assert actors.count(db, models.Audit) == 1
 
 
 def test_my_visits_lists_open_visits_with_their_forms_and_drops_reported_ones(shopper_client, org):

@@ -73,7 +73,12 @@ async def create(request: Request) -> Response:
     try:
         visits = _planned(values)
         ids = await call(
-            assignments.plan, db(request), visits, request.app.state.settings.rotation_days, viewer_of(request).id
+            assignments.plan,
+            db(request),
+            visits,
+            request.app.state.settings.rotation_days,
+            viewer_of(request).id,
+            _today(request),
         )
     except AppError as exc:
         errors = errors_of(exc, "form")
@@ -129,7 +134,12 @@ async def import_visits(request: Request) -> Response:
             return render(request, "admin/assignment_import.html", context, 422)
         visits = [assignments.Planned(r.shopper, r.store, r.checklist, r.starts_on, r.ends_on, r.line) for r in rows]
         ids = await call(
-            assignments.plan, db(request), visits, request.app.state.settings.rotation_days, viewer_of(request).id
+            assignments.plan,
+            db(request),
+            visits,
+            request.app.state.settings.rotation_days,
+            viewer_of(request).id,
+            _today(request),
         )
     except Invalid as exc:
         if exc.problems and exc.problems[0].field.startswith("line "):
