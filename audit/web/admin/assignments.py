@@ -21,6 +21,13 @@ def _today(request: Request) -> date:
     return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
+async def _plan(request: Request, visits: list[assignments.Planned]) -> list[int]:
+    settings = request.app.state.settings
+    return await call(
+        assignments.plan, db(request), visits, settings.rotation_days, viewer_of(request).id, _today(request)
+    )
+
+
 async def index(request: Request) -> Response:
     params = request.query_params
     status = params.get("status", "upcoming")
@@ -72,14 +79,7 @@ async def create(request: Request) -> Response:
     values["stores"] = [str(s) for s in form.getlist("stores")]
     try:
         visits = _planned(values)
-        ids = await call(
-            assignments.plan,
-            db(request),
-            visits,
-            request.app.state.settings.rotation_days,
-            viewer_of(request).id,
-            _today(request),
-        )
+        ids = await _plan(request, visits)
     except AppError as exc:
         errors = errors_of(exc, "form")
         if isinstance(exc, Invalid) and any(k.startswith("store ") for k in errors):
@@ -133,14 +133,7 @@ async def import_visits(request: Request) -> Response:
             context["problems"] = line_problems
             return render(request, "admin/assignment_import.html", context, 422)
         visits = [assignments.Planned(r.shopper, r.store, r.checklist, r.starts_on, r.ends_on, r.line) for r in rows]
-        ids = await call(
-            assignments.plan,
-            db(request),
-            visits,
-            request.app.state.settings.rotation_days,
-            viewer_of(request).id,
-            _today(request),
-        )
+        ids = await _plan(request, visits)
     except Invalid as exc:
         if exc.problems and exc.problems[0].field.startswith("line "):
             context["problems"] = [imports.LineProblem(int(p.field[5:]), p.message) for p in exc.problems]
