@@ -162,11 +162,20 @@
 
   function photoList(key) { return key ? (draft.photos[key] = draft.photos[key] || []) : draft.audit_photos; }
 
+  function photoProblem(key, message) {
+    const box = key ? itemOf(key) : form.querySelector("[data-audit-photos]");
+    const place = box && box.querySelector(key ? "[data-problem]" : "[data-photo-problem]");
+    if (place) place.textContent = message;
+  }
+
   async function addPhotos(key, files) {
-    const status = form.querySelector("[data-saved]");
+    photoProblem(key, "");
     for (const file of files) {
       let blob;
-      try { blob = await downscale(file); } catch (error) { status.textContent = "This file is not a photo the phone can read."; continue; }
+      try { blob = await downscale(file); } catch (error) {
+        photoProblem(key, "“" + file.name + "” is not a photo this phone can read: choose a JPEG, PNG or WebP picture.");
+        continue;
+      }
       const id = uuid();
       await store.putPhoto({ id: id, audit: draft.id, blob: blob, type: "image/jpeg", uploaded: false });
       const list = photoList(key);
@@ -235,6 +244,12 @@
   function showProblems(problems) {
     const box = form.querySelector("[data-missing]");
     items().forEach(function (f) { clearProblem(f.dataset.key); });
+    const timeProblem = problems.find(function (p) { return TIME_LABELS[p.field]; });
+    form.querySelector("[data-times-problem]").textContent = timeProblem ? timeProblem.message : "";
+    ["started_at", "finished_at"].forEach(function (name) {
+      if (timeProblem && timeProblem.field === name) form.elements[name].setAttribute("aria-invalid", "true");
+      else form.elements[name].removeAttribute("aria-invalid");
+    });
     if (!problems.length) { box.hidden = true; box.textContent = ""; return null; }
     box.textContent = "";
     const title = document.createElement("p");
@@ -250,6 +265,11 @@
         a.href = "#i-" + problem.field;
         a.textContent = fieldset.querySelector("legend").firstChild.textContent.trim() + ": " + problem.message;
         li.append(a);
+      } else if (TIME_LABELS[problem.field]) {
+        const a = document.createElement("a");
+        a.href = "#" + problem.field;
+        a.textContent = TIME_LABELS[problem.field] + ": " + problem.message;
+        li.append(a);
       } else {
         li.textContent = (problem.field ? problem.field + ": " : "") + problem.message;
       }
@@ -257,7 +277,7 @@
     });
     box.append(title, list);
     box.hidden = false;
-    return problems.map(function (p) { return itemOf(p.field); }).find(Boolean) || null;
+    return problems.map(function (p) { return itemOf(p.field) || (TIME_LABELS[p.field] && form.querySelector(".times")); }).find(Boolean) || null;
   }
 
   function missing() {
@@ -268,9 +288,25 @@
       const number = fieldset.querySelector('input[type="number"]');
       if (number && number.value !== "" && !number.checkValidity()) problems.push({ field: key, message: "out of range (" + number.validationMessage + ")" });
     });
-    if (!draft.started_at) problems.unshift({ field: "started_at", message: "the time the visit started is needed" });
+    problems.unshift.apply(problems, timeProblems());
     return problems;
   }
+
+  /* The server's rules for the visit's times, checked here so the shopper hears of them
+     before the audit leaves the form (it may wait offline for hours). */
+  function timeProblems() {
+    if (!draft.started_at) return [{ field: "started_at", message: "the time the visit started is needed" }];
+    const soon = Date.now() + 60 * 60 * 1000;
+    const started = new Date(draft.started_at).getTime();
+    const ended = draft.finished_set && draft.finished_at ? new Date(draft.finished_at).getTime() : Date.now();
+    if (started > soon) return [{ field: "started_at", message: "the visit starts in the future: check the time" }];
+    if (ended < started) return [{ field: "finished_at", message: "the visit cannot end before it started" }];
+    if (ended > soon) return [{ field: "finished_at", message: "the visit ends in the future: check the time" }];
+    if (ended - started > 24 * 60 * 60 * 1000) return [{ field: "finished_at", message: "a visit cannot last more than 24 hours" }];
+    return [];
+  }
+
+  const TIME_LABELS = { started_at: "Started", finished_at: "Ended" };
 
   function submission() {
     const answers = {};
@@ -294,7 +330,7 @@
     if (problems.length) {
       const box = form.querySelector("[data-missing]");
       (first || box).scrollIntoView({ block: "start" });
-      const control = first && first.querySelector("input, textarea");
+      const control = first && (first.classList.contains("times") ? form.elements[problems[0].field] : first.querySelector("input, textarea"));
       (control || box).focus({ preventScroll: true });
       return;
     }

@@ -50,6 +50,43 @@ def test_a_shopper_fills_the_default_checklist_and_submits_online(server: Server
     assert "100.0" in page.locator("#submitted ~ article").first.inner_text()
 
 
+def hours_ago(page, hours: float) -> str:
+    """A datetime-local value in the phone's own time zone."""
+    script = "h => { const d = new Date(Date.now() - h * 3600e3); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+    return page.evaluate(script + " return d.toISOString().slice(0, 16); }", hours)
+
+
+def test_the_form_refuses_impossible_visit_times_and_files_that_are_not_photos_before_anything_leaves(
+    server: Server, phone, tmp_path: Path
+):
+    page = phone.new_page()
+    sign_in_at(page, server.base)
+    page.goto(server.base + visit_links(page)[0])
+    fill(page, a_photo(tmp_path))
+    not_a_photo = tmp_path / "fake.jpg"
+    not_a_photo.write_text("these are not the pixels you are looking for")
+    page.locator("[data-audit-photos] input[type=file]").set_input_files(str(not_a_photo))
+    expect(page.locator("[data-photo-problem]")).to_contain_text("“fake.jpg” is not a photo this phone can read")
+    expect(page.locator("[data-saved]")).to_have_text("Saved on this phone")
+    page.fill("#started_at", hours_ago(page, 3))
+    page.fill("#finished_at", hours_ago(page, 4))
+    page.get_by_role("button", name="Submit audit").tap()
+    expect(page.locator("#times-problem")).to_have_text("the visit cannot end before it started")
+    expect(page.locator("#missing")).to_contain_text("Ended: the visit cannot end before it started")
+    expect(page.locator("#finished_at")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("document.activeElement.id") == "finished_at"
+    page.fill("#finished_at", "2999-01-01T10:00")
+    page.get_by_role("button", name="Submit audit").tap()
+    expect(page.locator("#times-problem")).to_have_text("the visit ends in the future: check the time")
+    assert "/visits/" in page.url and stored_audits(server.settings) == []
+    page.fill("#finished_at", "")  # filled in at submit
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    wait_until_sent(page)
+    [audit] = stored_audits(server.settings)
+    assert audit["photos"] == [("receipt_photo", "image/jpeg")]  # the file that was not a photo never went
+
+
 def test_offline_story_the_audit_arrives_once_with_every_answer_and_the_photo(
     server: Server, playwright: Playwright, tmp_path: Path
 ):
