@@ -479,10 +479,16 @@ class AuditLine:
     score: float | None
     critical_failed: bool
     excluded: bool
+    needs_review: bool = False
+    review_state: str = "submitted"
+
+    @property
+    def waits_for_review(self) -> bool:
+        return self.needs_review and self.review_state == "submitted"
 
 
 def for_shopper(db: Database, shopper_id: int, limit: int = 50) -> list[AuditLine]:
-    """A shopper's own submitted audits, newest first."""
+    """A shopper's own submitted audits, newest first (those sent back are listed apart)."""
     query = (
         sa.select(
             models.Audit.id,
@@ -492,9 +498,11 @@ def for_shopper(db: Database, shopper_id: int, limit: int = 50) -> list[AuditLin
             models.Audit.score,
             models.Audit.critical_failed,
             models.Audit.excluded,
+            models.Audit.needs_review,
+            models.Audit.review_state,
         )
         .join(models.Store, models.Store.id == models.Audit.store_id)
-        .where(models.Audit.shopper_id == shopper_id)
+        .where(models.Audit.shopper_id == shopper_id, models.Audit.review_state != "sent_back")
         .order_by(models.Audit.finished_at.desc())
         .limit(limit)
     )

@@ -90,6 +90,21 @@ def test_the_answer_to_a_revision_is_the_audit_as_stored(client_for, org):
     assert stored["excluded"] is True and stored["needs_review"] is True and stored["revision"] == 2
 
 
+def test_the_shopper_sees_what_waits_for_review_and_a_sent_back_audit_only_under_sent_back(client_for, org):
+    manager, shopper = client_for("north@example.com"), client_for("shopper@example.com")
+    body = submit(shopper, org)
+    submitted = shopper.get("/").text.split('id="submitted"')[1]
+    assert body["id"] in submitted and "waiting for review" in submitted
+    manager.post(f"/audits/{body['id']}/send-back", data={"note": "Check the wait time."})
+    home = shopper.get("/").text
+    assert body["id"] not in home.split('id="submitted"')[1] and "Check the wait time." in home
+    fixed = {**body, "notes": "Checked again.", "revision": 2}
+    assert shopper.post("/api/audits", json=fixed).status_code == 201
+    manager.post(f"/audits/{body['id']}/approve")
+    submitted = shopper.get("/").text.split('id="submitted"')[1]
+    assert body["id"] in submitted and "waiting for review" not in submitted
+
+
 def test_an_audit_not_sent_back_takes_no_new_revision(client_for, org):
     shopper = client_for("shopper@example.com")
     body = submit(shopper, org)
