@@ -88,6 +88,12 @@ class Item:
     def option(self, key: str) -> Option | None:
         return next((o for o in self.options if o.key == key), None)
 
+    def amount(self, value: object) -> str:
+        """A number answer with its unit, as a person writes it: "1 second", "45 seconds"."""
+        unit = self.unit[:-1] if value == 1 and self.unit.endswith("s") and not self.unit.endswith("ss") else self.unit
+        shown = f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+        return f"{shown} {unit}".strip()
+
 
 @dataclass(frozen=True)
 class Section:

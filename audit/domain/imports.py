@@ -135,7 +135,9 @@ def store_problems(code: str, name: str, region: str, address: str = "", timezon
         problems.append(("name", "the name is empty"))
     elif len(name) > 200:
         problems.append(("name", "the name is longer than 200 characters"))
-    if not CODE.match(region):
+    if not region:
+        problems.append(("region", "choose the store's region"))
+    elif not CODE.match(region):
         problems.append(("region", f"region code {region!r} must be capital letters, digits and hyphens"))
     if len(address) > 500:
         problems.append(("address", "the address is longer than 500 characters"))

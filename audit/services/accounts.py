@@ -136,7 +136,7 @@ def create_user(
     if role not in ROLES:
         problems.append(Problem("role", f"role must be one of {', '.join(ROLES)}"))
     if role == "manager" and not regions:
-        problems.append(Problem("region", "a manager needs at least one region (--region CODE)"))
+        problems.append(Problem("region", "a manager needs at least one region to look after"))
     if role != "manager" and regions:
         problems.append(Problem("region", "only managers have regions"))
     if password is not None:

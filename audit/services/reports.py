@@ -179,7 +179,7 @@ def answer_text(item: Item, answer: dict[str, Any] | None, photos: int = 0) -> s
             label = f" ({item.labels[index]})" if 0 <= index < len(item.labels) else ""
         return f"{value:g} of {item.max:g}{label}" if isinstance(value, int | float) and item.max else str(value)
     if item.type == "number":
-        return f"{value} {item.unit}".strip()
+        return item.amount(value)
     return "" if value is None else str(value)
 
 

@@ -191,3 +191,10 @@ def test_bad_item_points_do_not_cascade_into_band_errors():
         "bands = [{ upto = 30, points = 3 }, { points = 0 }]"
     )
     assert problems_of(with_item(item)) == ["section 'greeting', item 'wait': points must be a positive number, not -3"]
+
+
+def test_a_number_answer_is_written_with_its_unit_as_a_person_would():
+    seconds = checklist.Item("wait", "s", "How long?", "number", unit="seconds")
+    assert [seconds.amount(v) for v in (1, 45, 2.5, 0)] == ["1 second", "45 seconds", "2.5 seconds", "0 seconds"]
+    assert checklist.Item("n", "s", "How many?", "number").amount(3) == "3"
+    assert checklist.Item("g", "s", "Glass?", "number", unit="glass").amount(1) == "1 glass"

@@ -256,3 +256,11 @@ def test_the_activity_page_shows_who_did_what_and_filters(client, org):
     assert '<tr class="security">' not in page
     assert '<tr class="security">' in client.get("/admin/activity?category=security").text
     assert "store NTH-002" not in client.get("/admin/activity?q=brighton").text
+
+
+def test_upload_and_store_form_messages_speak_of_what_was_asked(client, org):
+    picture = b"\x89PNG\r\n\x1a\n\xff\xfe" + bytes(range(256))
+    response = client.post("/admin/checklists/preview", files={"file": ("logo.png", picture, "image/png")})
+    assert "choose a TOML checklist file saved as UTF-8" in response.text
+    response = client.post("/admin/stores", data={"code": "NTH-030", "name": "Ripon", "region": ""})
+    assert response.status_code == 422 and "choose the store&#39;s region" in response.text

@@ -35,7 +35,7 @@ def problems_by_place(problems: list[str]) -> list[tuple[str, str]]:
 async def preview(request: Request) -> Response:
     form = await request.form()
     try:
-        filename, source = await upload_text(form, "file", "source")
+        filename, source = await upload_text(form, "file", "source", kind="TOML checklist")
     except AppError as exc:
         return await _upload_again(request, errors_of(exc, "file"), [], "")
     if not source:

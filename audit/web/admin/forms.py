@@ -53,9 +53,9 @@ def text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-async def upload_text(form: FormData, name: str, fallback: str = "") -> tuple[str, str]:
-    """(filename, text) of an uploaded file, else of the text field `fallback` (pasted).
-    Closes every uploaded file of the form (their spooled temporary files)."""
+async def upload_text(form: FormData, name: str, fallback: str = "", kind: str = "CSV") -> tuple[str, str]:
+    """(filename, text) of an uploaded `kind` file (CSV, TOML), else of the text field
+    `fallback` (pasted). Closes every uploaded file of the form (their spooled temporary files)."""
     upload = form.get(name)
     try:
         if isinstance(upload, UploadFile) and upload.filename:
@@ -65,7 +65,8 @@ async def upload_text(form: FormData, name: str, fallback: str = "") -> tuple[st
             try:
                 return upload.filename, data.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise Invalid(problems=[Problem(name, "the file is not UTF-8 text; save it as CSV UTF-8")]) from None
+                message = f"the file is not text in UTF-8: choose a {kind} file saved as UTF-8"
+                raise Invalid(problems=[Problem(name, message)]) from None
         return "", text(form, fallback) if fallback else ""
     finally:
         await form.close()
