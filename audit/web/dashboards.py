@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,31 @@ def period_of(request: Request) -> periods.Period:
         raise Invalid(str(exc), problems=[Problem("period", str(exc))]) from None
 
 
+@dataclass(frozen=True)
+class PagePeriod:
+    """The period a page shows. A wrong one is no dead end on a page: the page shows the
+    default period, says what was wrong beside the dates and keeps what was typed there,
+    and its links and downloads carry no bad dates (downloads and the API answer 422)."""
+
+    period: periods.Period
+    keep: dict[str, str]  # filters for links
+    typed: dict[str, str]  # what the date fields show
+    error: str = ""
+
+
+def page_period(request: Request) -> PagePeriod:
+    typed = filters_of(request)
+    try:
+        return PagePeriod(period_of(request), typed, typed)
+    except Invalid as exc:
+        if "application/json" in request.headers.get("accept", ""):
+            raise  # a program asked: the same 422 as every download and the API
+        settings = request.app.state.settings
+        today = datetime.now(ZoneInfo(settings.timezone)).date()
+        keep = {k: v for k, v in typed.items() if k == "checklist"}
+        return PagePeriod(periods.resolve(today, settings.timezone), keep, typed, exc.problems[0].message)
+
+
 T = TypeVar("T")
 FILTERS = ("period", "from", "to", "checklist")
 
@@ -40,19 +66,27 @@ def filters_of(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k in FILTERS and v}
 
 
-async def build(request: Request, report: Callable[..., T]) -> T:
+async def build(request: Request, report: Callable[..., T], period: periods.Period) -> T:
     """Calls a report service (db, viewer, code, period, checklist) with this request's filters."""
     checklist = request.query_params.get("checklist", "customer-service")
-    args = (request.app.state.db, viewer_of(request), request.path_params["code"], period_of(request), checklist)
+    args = (request.app.state.db, viewer_of(request), request.path_params["code"], period, checklist)
     return await run_in_threadpool(report, *args)
 
 
+def _page(request: Request, template: str, context: dict[str, Any], shown: PagePeriod) -> Response:
+    context = {**context, "keep": shown.keep, "typed": shown.typed, "period_error": shown.error}
+    context["presets"] = periods.PRESETS
+    status = 422 if shown.error else 200
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status)
+
+
 async def region(request: Request) -> Response:
-    result = await build(request, comparison.branch_comparison)
+    shown = page_period(request)
+    result = await build(request, comparison.branch_comparison, shown.period)
     sort = request.query_params.get("sort", "rank")
     descending = request.query_params.get("dir", "asc" if sort in ("rank", "code", "name") else "desc") == "desc"
     rows = comparison.sorted_rows(result.rows, sort, descending)
-    keep = filters_of(request)
+    keep = shown.keep
 
     def sort_link(column: str) -> str:
         flip = "asc" if (column == sort and descending) else "desc"
@@ -67,10 +101,8 @@ async def region(request: Request) -> Response:
         "descending": descending,
         "sort_link": sort_link,
         "band": comparison.band,
-        "presets": periods.PRESETS,
-        "keep": keep,
     }
-    return request.app.state.templates.TemplateResponse(request, "region.html", context)
+    return _page(request, "region.html", context, shown)
 
 
 async def audit_page(request: Request) -> Response:
@@ -119,7 +151,8 @@ async def restore(request: Request) -> Response:
 
 
 async def store(request: Request) -> Response:
-    result = await build(request, stores.report)
+    shown = page_period(request)
+    result = await build(request, stores.report, shown.period)
     zone = ZoneInfo(result.period.zone)
     by_audit = [
         charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if a.counted
@@ -129,8 +162,6 @@ async def store(request: Request) -> Response:
         "r": result,
         "zone": zone,
         "band": comparison.band,
-        "presets": periods.PRESETS,
-        "keep": filters_of(request),
         "audit_chart": charts.line_chart(
             by_audit, f"{result.name}: score of each audit", "Each dot is one audit, in date order.", "by-audit"
         ),
@@ -138,23 +169,22 @@ async def store(request: Request) -> Response:
             by_month, f"{result.name}: score by month", "Mean score of the audits of each month.", "by-month"
         ),
     }
-    return request.app.state.templates.TemplateResponse(request, "store.html", context)
+    return _page(request, "store.html", context, shown)
 
 
 async def heatmap(request: Request) -> Response:
-    result = await build(request, comparison.heatmap)
-    context = {"h": result, "keep": filters_of(request), "presets": periods.PRESETS}
-    return request.app.state.templates.TemplateResponse(request, "heatmap.html", context)
+    shown = page_period(request)
+    result = await build(request, comparison.heatmap, shown.period)
+    return _page(request, "heatmap.html", {"h": result}, shown)
 
 
 async def company(request: Request) -> Response:
-    period = period_of(request)
+    shown = page_period(request)
     checklist = request.query_params.get("checklist", "customer-service")
-    rows = await run_in_threadpool(analytics.company, request.app.state.db, viewer_of(request), period, checklist)
-    keep = filters_of(request)
-    context = {"rows": rows, "period": period, "keep": keep, "presets": periods.PRESETS, "band": comparison.band}
-    context["checklist"] = checklist
-    return request.app.state.templates.TemplateResponse(request, "company.html", context)
+    db, viewer = request.app.state.db, viewer_of(request)
+    rows = await run_in_threadpool(analytics.company, db, viewer, shown.period, checklist)
+    context = {"rows": rows, "period": shown.period, "band": comparison.band, "checklist": checklist}
+    return _page(request, "company.html", context, shown)
 
 
 async def photo(request: Request) -> Response:

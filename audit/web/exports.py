@@ -51,7 +51,7 @@ def _stamp(request: Request) -> str:
 
 async def comparison_csv(request: Request) -> Response:
     code = request.path_params["code"]
-    result = await build(request, comparison.branch_comparison)
+    result = await build(request, comparison.branch_comparison, period_of(request))
     header = ["rank", "store", "name", "score", "audits", "previous_score", "change"]
     header += [f"section_{key}" for key, _ in result.sections]
     rows = (
@@ -133,7 +133,7 @@ class StoreScoresOut(BaseModel):
 
 
 async def comparison_json(request: Request) -> Response:
-    result = await build(request, comparison.branch_comparison)
+    result = await build(request, comparison.branch_comparison, period_of(request))
     return json_response(
         ComparisonOut(
             region=result.region,
@@ -160,7 +160,7 @@ async def comparison_json(request: Request) -> Response:
 
 
 async def store_scores_json(request: Request) -> Response:
-    result = await build(request, stores.report)
+    result = await build(request, stores.report, period_of(request))
     return json_response(
         StoreScoresOut(
             store=result.code,

@@ -23,9 +23,17 @@ def test_the_region_page_compares_branches_and_says_no_audits(client_for, org):
     assert empty.count("no audits") >= 2
 
 
-def test_a_bad_period_is_a_clear_error_not_a_crash(client_for):
-    response = client_for("owner@example.com").get("/regions/NTH?from=2026-11-30&to=2026-11-01")
-    assert response.status_code == 422 and "ends before it starts" in response.text
+def test_a_bad_period_is_said_beside_the_dates_which_are_kept_and_the_page_still_shows(client_for):
+    owner = client_for("owner@example.com")
+    for path in ("/regions/NTH", "/stores/NTH-001", "/regions/NTH/behaviours", "/regions"):
+        response = owner.get(path + "?from=2026-11-30&to=2026-11-01")
+        assert response.status_code == 422, path
+        page = response.text
+        assert '<p class="error" id="period-error" role="alert">the period ends before it starts: showing' in page
+        assert 'value="2026-11-30" aria-invalid="true"' in page and 'value="2026-11-01" aria-invalid="true"' in page
+        assert "from=2026-11-30" not in page  # no link or download carries the bad dates
+    assert "dates must look like 2026-11-23" in owner.get("/regions/NTH?from=garbage").text
+    assert owner.get("/regions/NTH/comparison.csv?from=2026-11-30&to=2026-11-01").status_code == 422
 
 
 def test_the_audit_page_shows_every_answer_points_and_the_critical_failure(client_for, org):
