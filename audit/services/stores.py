@@ -8,7 +8,7 @@ company's time zone, which SQLite and PostgreSQL would otherwise each do their w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from audit.domain.checklist import Checklist
 from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate, store_score
 from audit.errors import NotFound
-from audit.services import checklists
+from audit.services import checklists, comparison
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -63,6 +63,7 @@ class StoreReport:
     behaviours: list[Behaviour]
     audits: list[AuditPoint]
     months: list[tuple[str, Aggregate | None]]
+    checklists: list[tuple[str, str]] = field(default_factory=list)  # to choose from
 
 
 def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "customer-service") -> StoreReport:
@@ -83,6 +84,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         if row is None or not viewer.sees_region(row[3]):
             raise NotFound(f"no store {code!r}")
         store_id = row[0]
+        choices = comparison.checklist_choices(session)
         in_period = (
             models.Audit.store_id == store_id,
             models.Audit.finished_at >= period.start,
@@ -151,6 +153,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         behaviours=behaviours,
         audits=audits,
         months=_months(counted_points, period),
+        checklists=choices,
     )
 
 

@@ -114,3 +114,17 @@ def test_photos_show_as_thumbnails_to_those_who_may_see_the_audit(client_for, or
     assert image.content.startswith(b"\xff\xd8")
     assert client_for("south@example.com").get(f"/photos/{photo_id}").status_code == 404
     assert client_for("other@example.com").get(f"/photos/{photo_id}").status_code == 404
+
+
+def test_the_store_page_chooses_its_checklist_as_the_region_page_does(client_for, org):
+    shopper, owner = client_for("shopper@example.com"), client_for("owner@example.com")
+    main_audit = submit(shopper, org)
+    quick = actors.body(org.quick, store="NTH-001")
+    assert shopper.post("/api/audits", json=quick).status_code == 201
+    period = "from=2026-10-01&to=2026-11-30"
+    page = owner.get(f"/stores/NTH-001?{period}").text
+    assert '<select id="checklist" name="checklist">' in page and '<option value="quick-visit" >' in page
+    assert main_audit in page and quick["id"] not in page
+    page = owner.get(f"/stores/NTH-001?{period}&checklist=quick-visit").text
+    assert quick["id"] in page and main_audit not in page
+    assert '<option value="quick-visit" selected>' in page
