@@ -10,11 +10,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.services import analytics
+from audit.errors import NotFound
+from audit.services import analytics, checklists
 from audit.web import shopper
 from audit.web.auth import viewer_of
 
 PERIOD_DAYS = 90
+DEFAULT_CHECKLIST = "customer-service"  # as the region and store pages
 
 
 async def home(request: Request) -> Response:
@@ -26,8 +28,14 @@ async def home(request: Request) -> Response:
     today = datetime.now(zone).date()
     start = datetime.combine(today - timedelta(days=PERIOD_DAYS - 1), time(), zone)
     end = datetime.combine(today + timedelta(days=1), time(), zone)
-    regions = await run_in_threadpool(
-        analytics.region_scores, request.app.state.db, start, end, analytics.visible_regions(viewer)
-    )
+    db = request.app.state.db
+    # one checklist at a time, as on every other page (scores of two checklists never mix)
+    try:
+        spec = await run_in_threadpool(checklists.current, db, DEFAULT_CHECKLIST)
+    except NotFound:
+        spec = None
+    key = spec.key if spec else ""
+    regions = await run_in_threadpool(analytics.region_scores, db, start, end, analytics.visible_regions(viewer), key)
     context = {"regions": regions, "start": start.date(), "end": today, "days": PERIOD_DAYS}
+    context["checklist_title"] = spec.title if spec else ""
     return request.app.state.templates.TemplateResponse(request, "home.html", context)

@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime, timedelta
 
 from tests import actors
 
@@ -128,3 +129,16 @@ def test_the_store_page_chooses_its_checklist_as_the_region_page_does(client_for
     page = owner.get(f"/stores/NTH-001?{period}&checklist=quick-visit").text
     assert quick["id"] in page and main_audit not in page
     assert '<option value="quick-visit" selected>' in page
+
+
+def test_the_home_page_scores_one_checklist_as_the_region_and_store_pages_do(client_for, org):
+    shopper, owner = client_for("shopper@example.com"), client_for("owner@example.com")
+    recent = datetime.now(UTC) - timedelta(hours=2)  # inside the home page's last 90 days, whenever this runs
+    answers = actors.answers_for(org.main, warm_greeting="no", offered_help="no", no_interruption="no")
+    for body in (actors.body(org.main, answers=answers, finished=recent), actors.body(org.quick, finished=recent)):
+        assert shopper.post("/api/audits", json=body).status_code == 201
+    home = owner.get("/").text
+    store = owner.get("/stores/NTH-001").text
+    leeds = re.search(r"Leeds.*?(\d+\.\d)&nbsp;%", home, re.S)
+    assert leeds and f"{leeds.group(1)}&nbsp;%" in store and "1 audit" in store
+    assert "audits made with the Customer service visit checklist" in home
