@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import analytics, audits, checklists, comparison, review, stores
+from audit.services import analytics, audits, checklists, comparison, organisation, review, stores
 from audit.web.auth import viewer_of
 
 
@@ -112,6 +112,7 @@ async def audit_page(request: Request) -> Response:
     spec = await run_in_threadpool(checklists.version, db, audit["checklist_version"])
     photos = await run_in_threadpool(audits.photo_ids, db, audit["id"])
     history = await run_in_threadpool(review.history, db, audit["id"])
+    store_name = await run_in_threadpool(organisation.store_name, db, audit["store"])
     zone = ZoneInfo(request.app.state.settings.timezone)
     context = {
         "a": audit,
@@ -125,6 +126,7 @@ async def audit_page(request: Request) -> Response:
         "note": request.query_params.get("note", ""),
         "field": request.query_params.get("field", ""),
         "history": history,
+        "store_name": store_name,
     }
     return request.app.state.templates.TemplateResponse(request, "audit.html", context)
 

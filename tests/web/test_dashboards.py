@@ -43,6 +43,7 @@ def test_the_audit_page_shows_every_answer_points_and_the_critical_failure(clien
     assert "Critical item failed" in page and "0.0&nbsp;%" in page
     assert "1.5 / 3" in page  # the wait of 45 s earned half its points
     assert "Exclude it from totals" in page
+    assert '<h1>Leeds <span class="code">NTH-001</span> · ' in page and "45 seconds" in page
 
 
 def test_excluding_from_the_page_shows_who_and_why(client_for, org):
