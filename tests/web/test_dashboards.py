@@ -91,6 +91,19 @@ def test_the_behaviour_heatmap_and_the_five_weakest(client_for, org):
     assert 'heat-bad">50%</td>' in page and 'heat-fine">0%</td>' in page  # a little chat: one of two in Leeds
 
 
+def test_a_behaviour_missed_less_than_before_is_better_with_the_arrow_up_as_on_the_region_page(client_for, org):
+    shopper, now = client_for("shopper@example.com"), datetime.now(UTC)
+    missed, kept = actors.answers_for(org.main, used_customer_name="no"), actors.answers_for(org.main)
+    week_ago, hour_ago = now - timedelta(days=7), now - timedelta(hours=1)
+    for finished, answers in ((week_ago, missed), (week_ago, missed), (hour_ago, missed), (hour_ago, kept)):
+        body = actors.body(org.main, answers=answers, finished=finished)
+        assert shopper.post("/api/audits", json=body).status_code == 201
+    today = now.date()
+    period = f"from={today - timedelta(days=4)}&to={today}"  # the period before holds the audits of a week ago
+    page = client_for("north@example.com").get(f"/regions/NTH/behaviours?{period}").text
+    assert "▲ better by 50 points than the period before" in page  # missed in 2 of 2 visits, now in 1 of 2
+
+
 def test_the_company_view_ranks_regions_and_a_manager_sees_only_theirs(client_for, org):
     submit(client_for("shopper@example.com"), org)
     submit(client_for("other@example.com"), org, store="STH-001", warm_greeting="no")
