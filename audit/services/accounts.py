@@ -117,6 +117,27 @@ def record(
     )
 
 
+def new_user_problems(email: str, role: str, regions: tuple[str, ...], password: str | None = None) -> list[Problem]:
+    """Everything wrong with a new person's details, all at once (none when they are fine)."""
+    from audit.services.organisation import EMAIL
+
+    email = email.strip().lower()
+    problems = []
+    if not email:
+        problems.append(Problem("email", "give the person's email address: their link goes there"))
+    elif not EMAIL.match(email):
+        problems.append(Problem("email", f"{email!r} is not an email address"))
+    if role not in ROLES:
+        problems.append(Problem("role", f"role must be one of {', '.join(ROLES)}"))
+    if role == "manager" and not regions:
+        problems.append(Problem("region", "a manager needs at least one region to look after"))
+    if role != "manager" and regions:
+        problems.append(Problem("region", "only managers have regions"))
+    if password is not None:
+        problems += [Problem("password", p) for p in password_problems(password, email)]
+    return problems
+
+
 def create_user(
     db: Database,
     email: str,
@@ -127,20 +148,8 @@ def create_user(
     actor_id: int | None = None,
 ) -> int:
     """A new person; managers need at least one region, only managers have regions."""
-    from audit.services.organisation import EMAIL
-
     email = email.strip().lower()
-    problems = []
-    if not EMAIL.match(email):
-        problems.append(Problem("email", f"{email!r} is not an email address"))
-    if role not in ROLES:
-        problems.append(Problem("role", f"role must be one of {', '.join(ROLES)}"))
-    if role == "manager" and not regions:
-        problems.append(Problem("region", "a manager needs at least one region to look after"))
-    if role != "manager" and regions:
-        problems.append(Problem("region", "only managers have regions"))
-    if password is not None:
-        problems += [Problem("password", p) for p in password_problems(password, email)]
+    problems = new_user_problems(email, role, regions, password)
     if problems:
         raise Invalid(problems=problems)
     with db.write_session() as session:

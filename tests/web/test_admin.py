@@ -264,3 +264,21 @@ def test_upload_and_store_form_messages_speak_of_what_was_asked(client, org):
     assert "choose a TOML checklist file saved as UTF-8" in response.text
     response = client.post("/admin/stores", data={"code": "NTH-030", "name": "Ripon", "region": ""})
     assert response.status_code == 422 and "choose the store&#39;s region" in response.text
+
+
+def test_a_person_form_with_nothing_filled_in_says_everything_missing_at_once(client, org):
+    response = client.post("/admin/people", data={"email": "", "name": "", "role": "manager"})
+    assert response.status_code == 422
+    page = response.text
+    assert 'id="email-error"' in page and 'id="name-error"' in page and "needs at least one region" in page
+    assert "their link goes there" in page
+
+
+def test_activity_dates_that_cannot_filter_are_said_beside_the_dates(client, org):
+    response = client.get("/admin/activity?from=2026-12-01&to=2026-01-01")
+    assert response.status_code == 422 and "the last day is before the first" in response.text
+    assert 'value="2026-12-01" aria-invalid="true"' in response.text
+    assert "region_created" in response.text or "region created" in response.text  # everything shown meanwhile
+    response = client.get("/admin/activity?from=bad")
+    assert response.status_code == 422 and "dates must look like 2026-11-23 (from left out)" in response.text
+    assert client.get("/admin/activity?from=2026-01-01").status_code == 200

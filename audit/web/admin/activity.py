@@ -19,10 +19,23 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _date_problem(params: dict[str, str], first: date | None, last: date | None) -> str:
+    """Why the dates filter nothing as asked (the page then leaves that side of the range open)."""
+    bad = [name for name, day in (("from", first), ("to", last)) if params.get(name) and day is None]
+    if bad:
+        return f"dates must look like 2026-11-23 ({' and '.join(bad)} left out)"
+    if first and last and last < first:
+        return "the last day is before the first"
+    return ""
+
+
 async def index(request: Request) -> Response:
     params = request.query_params
     zone = ZoneInfo(request.app.state.settings.timezone)
     first, last = _day(params.get("from", "")), _day(params.get("to", ""))
+    date_problem = _date_problem(dict(params), first, last)
+    if date_problem and first and last and last < first:
+        first = last = None  # nothing would match: show everything, and say why
     filters = activity.Filters(
         category=params.get("category", "") if params.get("category") in ("security", "change") else "",
         kind=params.get("kind", "") if params.get("kind") in activity.SECURITY_KINDS + activity.CHANGE_KINDS else "",
@@ -41,5 +54,6 @@ async def index(request: Request) -> Response:
         "actors": await call(activity.actors, db(request)),
         "zone": zone,
         "limit": activity.PAGE,
+        "date_problem": date_problem,
     }
-    return render(request, "admin/activity.html", context)
+    return render(request, "admin/activity.html", context, 422 if date_problem else 200)

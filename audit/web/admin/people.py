@@ -48,8 +48,11 @@ async def create(request: Request) -> Response:
     viewer = viewer_of(request)
     regions = tuple(values["regions"]) if values["role"] == "manager" else ()
     try:
+        problems = accounts.new_user_problems(values["email"], values["role"], regions)
         if not values["name"]:
-            raise Invalid(problems=[Problem("name", "give the person's name, as the shopper list and reports show it")])
+            problems.append(Problem("name", "give the person's name, as the shopper list and reports show it"))
+        if problems:  # every one at once, each beside its field
+            raise Invalid(problems=problems)
         user_id = await call(
             accounts.create_user, db(request), values["email"], values["role"], values["name"], regions, None, viewer.id
         )
