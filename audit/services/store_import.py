@@ -46,8 +46,6 @@ class ImportSummary:
 
 def import_csv(db: Database, text: str, actor_id: int | None = None) -> ImportSummary:
     rows, problems = imports.store_rows(text)
-    if problems:
-        raise ImportRefused(problems)
     with db.write_session() as session:
         found = session.execute(sa.select(models.Region.code, models.Region.id, models.Region.archived)).all()
         region_ids = {code: region_id for code, region_id, archived in found if not archived}
@@ -57,10 +55,10 @@ def import_csv(db: Database, text: str, actor_id: int | None = None) -> ImportSu
                 r.line, f"region {r.region} is archived" if r.region in closed else f"there is no region {r.region}"
             )
             for r in rows
-            if r.region not in region_ids
+            if imports.CODE.match(r.region) and r.region not in region_ids  # a malformed code is said already
         ]
-        if unknown:
-            raise ImportRefused(unknown)
+        if problems or unknown:  # every problem of every line, in line order
+            raise ImportRefused(sorted(problems + unknown, key=lambda p: p.line))
         codes = [r.code for r in rows]
         existing = {s.code: s for s in session.scalars(sa.select(models.Store).where(models.Store.code.in_(codes)))}
         created, updated = [], []

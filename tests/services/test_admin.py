@@ -304,3 +304,13 @@ def test_nothing_is_found_for_unknown_objects(db, org):
     ):
         with pytest.raises(NotFound):
             call()
+
+
+def test_a_store_file_is_refused_with_every_problem_of_every_line_at_once(db, org):
+    text = "code,name,region\nbad code,,ZZZ\nNTH-050,Ripon,NTH\nNTH-051,Selby,QQQ\n"
+    with pytest.raises(store_import.ImportRefused) as refused:
+        store_import.import_csv(db, text, org.owner)
+    lines = [(p.line, p.message) for p in refused.value.lines]
+    assert [line for line, _ in lines] == [2, 2, 2, 4]
+    assert lines[2] == (2, "there is no region ZZZ") and lines[3] == (4, "there is no region QQQ")
+    assert "NTH-050" not in [s.code for s in organisation.stores(db)]
