@@ -85,8 +85,13 @@ def _problems(errors: list[Any]) -> list[Problem]:
                 message = 'expected "yes", "no", "na", a number, an option key or text'
             else:
                 message = error["msg"]
+        elif not loc:
+            field, message = (
+                "body",
+                "expected a JSON object (with id, store, checklist, answers...), not a list or a value",
+            )
         else:
-            field = ".".join(loc) or "body"
+            field = ".".join(loc)
             message = f"unknown field {field!r}" if error["type"] == "extra_forbidden" else error["msg"]
         found.setdefault(field, Problem(field, message))
     return list(found.values())

@@ -104,6 +104,9 @@ def test_malformed_json_is_refused_and_writes_nothing(client, db):
     response = client.post("/api/audits", content=b'{"id": "x", ', headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body"
+    for not_an_object in (b"[1, 2]", b'"an audit"', b"null"):
+        response = client.post("/api/audits", content=not_an_object, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and "expected a JSON object" in response.json()["errors"][0]["message"]
     assert rows(db) == before
 
 
