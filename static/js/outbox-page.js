@@ -9,6 +9,7 @@
   if (!list) return;
   const status = document.querySelector("[data-outbox-status]");
 
+  const FIELDS = { assignment: "Visit", started_at: "Started", finished_at: "Ended", store: "Store", id: "Audit" };
   const STATES = {
     waiting: "Waiting for the network",
     signin: "Waiting for you to sign in again",
@@ -60,14 +61,27 @@
     if (entry.error) li.append(element("p", "Last try " + when(entry.tried_at) + ": " + entry.error, entry.state === "rejected" ? "error" : "muted"));
     if (entry.problems && entry.problems.length) {
       const problems = element("ul", "", "problems");
-      entry.problems.forEach(function (p) { problems.append(element("li", (p.field ? p.field + ": " : "") + p.message)); });
+      entry.problems.forEach(function (p) { problems.append(element("li", (p.field ? (FIELDS[p.field] || p.field) + ": " : "") + p.message)); });
       li.append(problems);
     }
     if (entry.state === "rejected") {
-      const conflict = (entry.problems || []).some(function (p) { return p.field === "id"; });
-      li.append(conflict ? button("Send as a new audit", function () { sendAsNew(entry); }) : button("Fix and send again", function () { fix(entry); }));
+      const about = function (field) { return (entry.problems || []).some(function (p) { return p.field === field; }); };
+      if (about("id")) li.append(button("Send as a new audit", function () { sendAsNew(entry); }));
+      else if (about("assignment")) li.append(button("Remove this copy", function () { remove(entry); }));
+      else li.append(button("Fix and send again", function () { fix(entry); }));
     }
     return li;
+  }
+
+  /* The visit was reported already (from another phone, say) or is no longer the shopper's:
+     fixing the answers cannot help, so the shopper may take this copy off the phone. */
+  async function remove(entry) {
+    const question = "This audit cannot be the report of its planned visit (see the reason), so it cannot be sent. Remove it from this phone? " +
+      "(Save waiting audits to a file first if you want to keep it.)";
+    if (!window.confirm(question)) return;
+    await store.finish(entry);
+    self.auditOutbox.changed();
+    render();
   }
 
   async function render() {

@@ -342,3 +342,38 @@ def test_a_refused_audit_stays_with_its_reason_and_is_fixed_and_sent_again(serve
     wait_until_sent(page)
     [audit] = stored_audits(server.settings)
     assert audit["answers"]["wait_seconds"] == 30
+
+
+def test_a_visit_reported_from_another_phone_can_be_taken_off_this_one(
+    server: Server, phone, playwright: Playwright, tmp_path: Path
+):
+    other = open_phone(playwright, tmp_path / "other-phone")
+    try:
+        first = other.new_page()
+        sign_in_at(first, server.base)
+        visit = visit_links(first)[0]
+        first.goto(server.base + visit)
+        fill(first)
+        first.get_by_role("button", name="Submit audit").tap()
+        first.wait_for_url("**/outbox")
+        wait_until_sent(first)
+    finally:
+        other.close()
+    page = phone.new_page()
+    sign_in_at(page, server.base)
+    page.goto(server.base + visit)
+    fill(page)
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    queued = page.locator("li.queued.rejected")
+    expect(queued).to_contain_text("Visit: planned visit")
+    expect(queued).to_contain_text("was already reported by audit")
+    expect(queued.get_by_role("button", name="Fix and send again")).to_have_count(0)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    queued.get_by_role("button", name="Remove this copy").tap()
+    expect(page.locator("[data-outbox-count]")).to_have_text("1")  # said no: nothing removed
+    page.once("dialog", lambda dialog: dialog.accept())
+    queued.get_by_role("button", name="Remove this copy").tap()
+    expect(page.locator("li.queued")).to_have_count(0)
+    wait_until_sent(page)
+    assert len(stored_audits(server.settings)) == 1
