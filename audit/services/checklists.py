@@ -174,6 +174,17 @@ def set_archived(db: Database, key: str, archived: bool, actor_id: int | None = 
             activity.record(session, actor_id, kind, f"checklist {key}", record.title)
 
 
+def choices_in(session: sa.orm.Session) -> list[tuple[str, str]]:
+    """(key, title) of every checklist, for the pages' checklist filter: scores of two
+    checklists are never mixed, so a page shows one at a time."""
+    return [(c.key, c.title) for c in session.scalars(sa.select(models.Checklist).order_by(models.Checklist.key))]
+
+
+def choices(db: Database) -> list[tuple[str, str]]:
+    with db.session() as session:
+        return choices_in(session)
+
+
 def overview(db: Database, include_archived: bool = True) -> list[ChecklistInfo]:
     """Every checklist with its current version, how many versions and audits it has."""
     query = (

@@ -100,12 +100,6 @@ def _section_scores(session: sa.orm.Session, region_id: int, start: datetime, en
     return result
 
 
-def checklist_choices(session: sa.orm.Session) -> list[tuple[str, str]]:
-    """(key, title) of every checklist, for the pages' checklist filter: scores of two
-    checklists are never mixed, so a page shows one at a time."""
-    return [(c.key, c.title) for c in session.scalars(sa.select(models.Checklist).order_by(models.Checklist.key))]
-
-
 def _region_stores(session: sa.orm.Session, viewer: Viewer, code: str) -> tuple[models.Region, list]:
     """The region (NotFound when the viewer may not see it) and its open stores, by code."""
     region = session.scalar(sa.select(models.Region).where(models.Region.code == code.upper()))
@@ -130,7 +124,7 @@ def branch_comparison(
         before = period.previous()
         then = _store_scores(session, region.id, before.start, before.end, checklist)
         sections = _section_scores(session, region.id, period.start, period.end, checklist)
-        available = checklist_choices(session)
+        available = checklists.choices_in(session)
     rows = [
         BranchRow(code, name, now.get(store_id), then.get(store_id), sections.get(store_id, {}))
         for store_id, code, name in stores

@@ -18,7 +18,7 @@ from audit.domain.checklist import Checklist
 from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate, store_score
 from audit.errors import NotFound
-from audit.services import checklists, comparison
+from audit.services import checklists
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -84,7 +84,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         if row is None or not viewer.sees_region(row[3]):
             raise NotFound(f"no store {code!r}")
         store_id = row[0]
-        choices = comparison.checklist_choices(session)
+        choices = checklists.choices_in(session)
         in_period = (
             models.Audit.store_id == store_id,
             models.Audit.finished_at >= period.start,

@@ -186,6 +186,7 @@ async def company(request: Request) -> Response:
     db, viewer = request.app.state.db, viewer_of(request)
     rows = await run_in_threadpool(analytics.company, db, viewer, shown.period, checklist)
     context = {"rows": rows, "period": shown.period, "band": comparison.band, "checklist": checklist}
+    context["checklists"] = await run_in_threadpool(checklists.choices, db)
     return _page(request, "company.html", context, shown)
 
 

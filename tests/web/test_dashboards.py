@@ -110,6 +110,7 @@ def test_the_company_view_ranks_regions_and_a_manager_sees_only_theirs(client_fo
     owner = client_for("owner@example.com").get("/regions?from=2026-10-01&to=2026-11-30").text
     assert owner.index("North") < owner.index("South")  # 100 % ranks first
     assert "1 of 2" in owner and "1 of 1" in owner
+    assert '<select id="checklist" name="checklist">' in owner and '<option value="quick-visit" >' in owner
     manager = client_for("north@example.com").get("/regions?from=2026-10-01&to=2026-11-30").text
     assert "North" in manager and "South" not in manager
 
