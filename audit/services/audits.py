@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import Any, Literal
 from uuid import UUID
@@ -34,6 +34,7 @@ from audit.storage.writer import GroupWriter
 MAX_FUTURE = timedelta(hours=1)
 MAX_VISIT = timedelta(hours=24)
 MAX_AUDIT_PHOTOS = 20
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class AnswerIn(BaseModel):
@@ -252,6 +253,8 @@ def _time_problems(submission: Submission) -> list[Problem]:
         problems.append(Problem("finished_at", "a visit cannot last more than 24 hours"))
     if submission.finished_at > models.now() + MAX_FUTURE:
         problems.append(Problem("finished_at", "the visit finishes in the future; check the phone's clock"))
+    if submission.started_at < EARLIEST:  # a phone whose clock was reset says 1970
+        problems.append(Problem("started_at", "the visit starts before 2000; check the phone's clock"))
     return problems
 
 

@@ -127,11 +127,15 @@ def test_a_planned_visit_is_reported_by_one_audit_made_no_earlier_than_its_first
     ]
     assert shopper_client.post("/api/audits", json=first).status_code == 200  # its own retry still answers
     early = actors.body(
-        org.main, store="NTH-002", assignment=org.visits[1], finished=datetime(1900, 1, 1, 12, tzinfo=UTC)
+        org.main, store="NTH-002", assignment=org.visits[1], finished=datetime(2026, 1, 5, 12, tzinfo=UTC)
     )
     response = shopper_client.post("/api/audits", json=early)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "finished_at"
     assert "before planned visit" in response.json()["errors"][0]["message"]
+    assert actors.count(db, models.Audit) == 1
+    reset_clock = actors.body(org.main, finished=datetime(1970, 1, 1, 0, 20, tzinfo=UTC))
+    response = shopper_client.post("/api/audits", json=reset_clock)
+    assert response.status_code == 422 and "check the phone's clock" in response.json()["errors"][0]["message"]
     assert actors.count(db, models.Audit) == 1
 
 
