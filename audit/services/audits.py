@@ -318,7 +318,10 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
             problem = Problem("revision", f"there is no audit {prepared.id} to revise; send revision 1")
             outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
         elif (visit := prepared.audit["assignment_id"]) is not None and reported.get(visit, prepared.id) != prepared.id:
-            message = f"planned visit {visit} was already reported by audit {reported[visit]}"
+            message = (
+                f"this visit to {prepared.store_code} was already reported, by audit {reported[visit][:8]}: "
+                "a planned visit is reported once"
+            )
             outcomes.append(Outcome("conflict", prepared.id, problems=[Problem("assignment", message)]))
         elif prepared.store_code not in stores:
             problem = Problem("store", f"unknown store {prepared.store_code!r}")

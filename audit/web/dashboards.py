@@ -177,7 +177,8 @@ async def store(request: Request) -> Response:
 async def heatmap(request: Request) -> Response:
     shown = page_period(request)
     result = await build(request, comparison.heatmap, shown.period)
-    return _page(request, "heatmap.html", {"h": result}, shown)
+    choices = await run_in_threadpool(checklists.choices, request.app.state.db)
+    return _page(request, "heatmap.html", {"h": result, "checklists": choices}, shown)
 
 
 async def company(request: Request) -> Response:

@@ -298,8 +298,10 @@
     if (!draft.started_at) return [{ field: "started_at", message: "the time the visit started is needed" }];
     const soon = Date.now() + 60 * 60 * 1000;
     const started = new Date(draft.started_at).getTime();
-    const ended = draft.finished_set && draft.finished_at ? new Date(draft.finished_at).getTime() : Date.now();
-    if (started > soon) return [{ field: "started_at", message: "the visit starts in the future: check the time" }];
+    const endSet = Boolean(draft.finished_set && draft.finished_at);
+    const ended = endSet ? new Date(draft.finished_at).getTime() : Date.now();
+    // with no end given, the visit ends now: a start after now is the start's mistake
+    if (started > (endSet ? soon : Date.now())) return [{ field: "started_at", message: "the visit starts in the future: check the time" }];
     if (ended < started) return [{ field: "finished_at", message: "the visit cannot end before it started" }];
     if (ended > soon) return [{ field: "finished_at", message: "the visit ends in the future: check the time" }];
     if (ended - started > 24 * 60 * 60 * 1000) return [{ field: "finished_at", message: "a visit cannot last more than 24 hours" }];

@@ -78,13 +78,21 @@ def test_the_form_refuses_impossible_visit_times_and_files_that_are_not_photos_b
     page.fill("#finished_at", "2999-01-01T10:00")
     page.get_by_role("button", name="Submit audit").tap()
     expect(page.locator("#times-problem")).to_have_text("the visit ends in the future: check the time")
+    page.fill("#finished_at", "")  # filled in at submit: now
+    page.fill("#started_at", hours_ago(page, -0.5))
+    page.get_by_role("button", name="Submit audit").tap()
+    expect(page.locator("#times-problem")).to_have_text("the visit starts in the future: check the time")
+    expect(page.locator("#started_at")).to_have_attribute("aria-invalid", "true")
     assert "/visits/" in page.url and stored_audits(server.settings) == []
-    page.fill("#finished_at", "")  # filled in at submit
+    page.fill("#started_at", hours_ago(page, 1))
+    page.locator("textarea[name='a:staff_description']").fill("Z" * 300)  # a pasted link, say
     page.get_by_role("button", name="Submit audit").tap()
     page.wait_for_url("**/outbox")
     wait_until_sent(page)
     [audit] = stored_audits(server.settings)
     assert audit["photos"] == [("receipt_photo", "image/jpeg")]  # the file that was not a photo never went
+    page.goto(f"{server.base}/audits/{audit['id']}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # the long word wraps
 
 
 def test_offline_story_the_audit_arrives_once_with_every_answer_and_the_photo(
@@ -366,8 +374,7 @@ def test_a_visit_reported_from_another_phone_can_be_taken_off_this_one(
     page.get_by_role("button", name="Submit audit").tap()
     page.wait_for_url("**/outbox")
     queued = page.locator("li.queued.rejected")
-    expect(queued).to_contain_text("Visit: planned visit")
-    expect(queued).to_contain_text("was already reported by audit")
+    expect(queued).to_contain_text("Visit: this visit to NTH-001 was already reported")
     expect(queued.get_by_role("button", name="Fix and send again")).to_have_count(0)
     page.once("dialog", lambda dialog: dialog.dismiss())
     queued.get_by_role("button", name="Remove this copy").tap()

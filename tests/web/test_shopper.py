@@ -123,7 +123,11 @@ def test_a_planned_visit_is_reported_by_one_audit_made_no_earlier_than_its_first
     response = shopper_client.post("/api/audits", json=second)
     assert response.status_code == 409
     assert response.json()["errors"] == [
-        {"field": "assignment", "message": f"planned visit {org.visits[0]} was already reported by audit {first['id']}"}
+        {
+            "field": "assignment",
+            "message": f"this visit to NTH-001 was already reported, by audit {first['id'][:8]}: "
+            "a planned visit is reported once",
+        }
     ]
     assert shopper_client.post("/api/audits", json=first).status_code == 200  # its own retry still answers
     early = actors.body(
