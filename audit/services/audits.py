@@ -407,10 +407,10 @@ def complete(db: Database, outcome: Outcome) -> Outcome:
     """The outcome with the audit as stored: a new one is shaped from what was written
     (here, not on the writer thread, which is kept to the database's work); a revision
     or an "exists" one is read back (see `reads_back`)."""
-    if outcome.status == "created" and outcome.audit is None and outcome.prepared is not None:
-        outcome.audit = _view(outcome.prepared)
-    elif reads_back(outcome):
+    if reads_back(outcome):
         return Outcome(outcome.status, outcome.audit_id, audit=get(db, outcome.audit_id))
+    if outcome.audit is None and outcome.prepared is not None:
+        outcome.audit = _view(outcome.prepared)
     return outcome
 
 
@@ -518,6 +518,11 @@ def for_shopper(db: Database, shopper_id: int, limit: int = 50) -> list[AuditLin
 
 def get(db: Database, audit_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
     """The stored audit, shaped as `AuditOut`; NotFound also when `viewer` may not see it."""
+    return get_with_store_name(db, audit_id, viewer)[0]
+
+
+def get_with_store_name(db: Database, audit_id: str, viewer: Viewer | None = None) -> tuple[dict[str, Any], str]:
+    """`get`, and the name of the audit's store (read with it) for pages that head with it."""
     with db.session() as session:
         audit = session.get(models.Audit, audit_id)
         store = session.get(models.Store, audit.store_id) if audit is not None else None
@@ -534,13 +539,14 @@ def get(db: Database, audit_id: str, viewer: Viewer | None = None) -> dict[str, 
     assert spec is not None and store is not None
     order = {item.key: n for n, item in enumerate(spec.items)}
     section_order = {s.key: n for n, s in enumerate(spec.sections)}
-    return _out(
+    shaped = _out(
         {**audit.model_dump(), "excluded_by": excluded_by.email if excluded_by else None},
         store=store.code,
         spec=spec,
         sections=sorted((s.model_dump() for s in sections), key=lambda s: section_order.get(s["section_key"], 0)),
         answers=sorted((r.model_dump() for r in answers), key=lambda r: order.get(r["item_key"], 0)),
     )
+    return shaped, store.name
 
 
 def raise_for(outcome: Outcome) -> None:

@@ -219,12 +219,6 @@ def stores(db: Database, region_code: str = "", archived: bool | None = None, co
         return [StoreInfo(*row) for row in session.execute(query).all()]
 
 
-def store_name(db: Database, code: str) -> str:
-    """The store's name (its code when there is no such store)."""
-    with db.session() as session:
-        return session.scalar(sa.select(models.Store.name).where(models.Store.code == code)) or code
-
-
 def store(db: Database, code: str) -> StoreInfo:
     found = stores(db, code=code)
     if not found:

@@ -12,14 +12,13 @@ go, outside the GIL. SQLite and PostgreSQL both accept this form.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from audit.storage.db import json_text
+from audit.storage.db import driver_rows, json_text
 
 MAX_PARAMS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
 
@@ -111,27 +110,11 @@ def select_in(
 
 
 def execute(connection: sa.Connection, sql: str, params: tuple[Any, ...], rows: bool = False) -> list[tuple[Any, ...]]:
-    """One statement on the driver's connection, inside the Core connection's transaction.
-
+    """One statement on the driver's connection, inside the Core connection's transaction:
     SQLAlchemy's execution path (context, events, result metadata) costs more than these
-    statements themselves, all while holding the GIL. Errors come out as SQLAlchemy's own
-    (an IntegrityError stays an IntegrityError), as `exec_driver_sql` would raise them.
-    """
-    dialect = connection.dialect
-    error = dialect.loaded_dbapi.Error
+    statements themselves, all while holding the GIL."""
     driver = connection.connection.driver_connection
-    cursor = driver.cursor()
-    try:
-        cursor.execute(sql, params)
-        return [tuple(row) for row in cursor.fetchall()] if rows else []
-    except error as exc:
-        disconnected = dialect.is_disconnect(exc, driver, cursor)
-        if disconnected:  # as SQLAlchemy does: the pool must not hand this connection out again
-            connection.invalidate(exc)
-        raise sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=disconnected) from exc
-    finally:
-        with contextlib.suppress(error):  # its connection may be gone already
-            cursor.close()
+    return driver_rows(connection.dialect, driver, sql, params, "all" if rows else "none", lost=connection.invalidate)
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ another worker process got the write lock first, instead of waiting for it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -165,34 +166,22 @@ class Lookup:
         values = [params.get(name, default) for name, default, _ in binds]
         values = [process(v) if process else v for v, (_, _, process) in zip(values, binds, strict=True)]
         arguments = tuple(values) if positional else {name: v for (name, _, _), v in zip(binds, values, strict=True)}
-        error = dialect.loaded_dbapi.Error
+        fetch = "all" if many else "first"
         if db.is_sqlite:
             try:
-                cursor = db.reader().execute(sql, arguments)
-                found = cursor.fetchall() if many else cursor.fetchmany(1)
-                cursor.close()  # ends the statement, so no read snapshot outlives this call
-            except error as exc:
+                return driver_rows(dialect, db.reader(), sql, arguments, fetch)
+            except sa.exc.DBAPIError:
                 db.drop_reader()
-                raise sa.exc.DBAPIError.instance(sql, arguments, exc, error) from exc
-            return [tuple(row) for row in found]
+                raise
+        error = dialect.loaded_dbapi.Error
         try:
             connection = db.engine.raw_connection()
         except error as exc:  # as SQLAlchemy would raise it: OperationalError means "unavailable"
             raise sa.exc.DBAPIError.instance(sql, arguments, exc, error) from exc
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, arguments)
-                found = cursor.fetchall() if many else cursor.fetchmany(1)
-            finally:
-                cursor.close()
-        except error as exc:
-            if dialect.is_disconnect(exc, connection.dbapi_connection, None):
-                connection.invalidate(exc)
-            raise sa.exc.DBAPIError.instance(sql, arguments, exc, error) from exc
+            return driver_rows(dialect, connection.dbapi_connection, sql, arguments, fetch, lost=connection.invalidate)
         finally:
             connection.close()
-        return [tuple(row) for row in found]
 
     def _plan(self, dialect: sa.Dialect) -> tuple[str, list[_Bind], bool]:
         plan = self._plans.get(dialect.name)
@@ -206,6 +195,39 @@ class Lookup:
                 binds.append((name, bind.effective_value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
             plan = self._plans[dialect.name] = (compiled.string, binds, compiled.positional)
         return plan
+
+
+def driver_rows(
+    dialect: sa.Dialect,
+    driver: Any,
+    sql: str,
+    params: Any,
+    fetch: str = "none",
+    lost: Callable[[BaseException], None] | None = None,
+) -> list[tuple[Any, ...]]:
+    """One statement on a driver (DBAPI) connection: its rows ("all", the "first", or "none").
+
+    The cursor is closed whatever happens, which ends the statement (no read snapshot
+    outlives the call). Errors come out as SQLAlchemy's own (an IntegrityError stays an
+    IntegrityError, OperationalError means "unavailable"); when the database dropped the
+    connection, `lost` is told, so the pool never hands that connection out again.
+    """
+    error = dialect.loaded_dbapi.Error
+    cursor = None
+    try:
+        cursor = driver.cursor()
+        cursor.execute(sql, params)
+        found = cursor.fetchall() if fetch == "all" else cursor.fetchmany(1) if fetch == "first" else []
+        return [tuple(row) for row in found]
+    except error as exc:
+        gone = dialect.is_disconnect(exc, driver, cursor)
+        if gone and lost is not None:
+            lost(exc)
+        raise sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=gone) from exc
+    finally:
+        if cursor is not None:
+            with contextlib.suppress(error):  # its connection may be gone already
+                cursor.close()
 
 
 class WriterLock:

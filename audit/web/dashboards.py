@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -16,18 +16,24 @@ from starlette.responses import RedirectResponse, Response
 from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import analytics, audits, checklists, comparison, organisation, review, stores
+from audit.services import analytics, audits, checklists, comparison, review, stores
+from audit.settings import Settings
 from audit.web.auth import viewer_of
+
+
+def _today(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
 def period_of(request: Request) -> periods.Period:
     """The period the query asks for (`period`, or `from` and `to`); 422 saying what is wrong.
     Every page, download and report of a period reads it here, so all answer alike."""
     settings = request.app.state.settings
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
     q = request.query_params
     try:
-        return periods.resolve(today, settings.timezone, q.get("period", ""), q.get("from", ""), q.get("to", ""))
+        return periods.resolve(
+            _today(settings), settings.timezone, q.get("period", ""), q.get("from", ""), q.get("to", "")
+        )
     except periods.PeriodError as exc:
         raise Invalid(str(exc), problems=[Problem("period", str(exc))]) from None
 
@@ -52,9 +58,8 @@ def page_period(request: Request) -> PagePeriod:
         if "application/json" in request.headers.get("accept", ""):
             raise  # a program asked: the same 422 as every download and the API
         settings = request.app.state.settings
-        today = datetime.now(ZoneInfo(settings.timezone)).date()
         keep = {k: v for k, v in typed.items() if k == "checklist"}
-        return PagePeriod(periods.resolve(today, settings.timezone), keep, typed, exc.problems[0].message)
+        return PagePeriod(periods.resolve(_today(settings), settings.timezone), keep, typed, exc.problems[0].message)
 
 
 T = TypeVar("T")
@@ -108,11 +113,10 @@ async def region(request: Request) -> Response:
 async def audit_page(request: Request) -> Response:
     viewer = viewer_of(request)
     db = request.app.state.db
-    audit = await run_in_threadpool(audits.get, db, request.path_params["audit_id"], viewer)
+    audit, store_name = await run_in_threadpool(audits.get_with_store_name, db, request.path_params["audit_id"], viewer)
     spec = await run_in_threadpool(checklists.version, db, audit["checklist_version"])
     photos = await run_in_threadpool(audits.photo_ids, db, audit["id"])
     history = await run_in_threadpool(review.history, db, audit["id"])
-    store_name = await run_in_threadpool(organisation.store_name, db, audit["store"])
     zone = ZoneInfo(request.app.state.settings.timezone)
     context = {
         "a": audit,

@@ -257,18 +257,17 @@
     const list = document.createElement("ul");
     problems.forEach(function (problem) {
       const fieldset = itemOf(problem.field);
-      const li = document.createElement("li");
       if (fieldset) {
         fieldset.classList.add("invalid");
         fieldset.querySelector("[data-problem]").textContent = problem.message;
+      }
+      // an item or one of the times: a link to it, named as the shopper sees it
+      const label = fieldset ? fieldset.querySelector("legend").firstChild.textContent.trim() : TIME_LABELS[problem.field];
+      const li = document.createElement("li");
+      if (label) {
         const a = document.createElement("a");
-        a.href = "#i-" + problem.field;
-        a.textContent = fieldset.querySelector("legend").firstChild.textContent.trim() + ": " + problem.message;
-        li.append(a);
-      } else if (TIME_LABELS[problem.field]) {
-        const a = document.createElement("a");
-        a.href = "#" + problem.field;
-        a.textContent = TIME_LABELS[problem.field] + ": " + problem.message;
+        a.href = "#" + (fieldset ? fieldset.id : problem.field);
+        a.textContent = label + ": " + problem.message;
         li.append(a);
       } else {
         li.textContent = (problem.field ? problem.field + ": " : "") + problem.message;
