@@ -18,10 +18,12 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from audit.app import create_app
+from audit.services import accounts
 from audit.settings import ROOT, Settings
 from audit.storage import migrate
 from audit.storage.db import Database
@@ -29,6 +31,35 @@ from tests import actors
 
 POSTGRES_URL = os.environ.get("AUDIT_TEST_POSTGRES_URL", "postgresql+psycopg://audit:audit@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite"] if os.environ.get("AUDIT_TEST_SKIP_POSTGRES") == "1" else ["sqlite", "postgresql"]
+
+
+# Tests hash passwords with argon2id at the lowest cost: production parameters (argon2-cffi's
+# recommended ones, about 0.25 s a hash here) would spend most of the suite in make_org.
+# `production_hashing` gives a test the real ones back.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PRODUCTION_HASHER = accounts._hasher
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    dummy = accounts._DUMMY_HASH
+    accounts._hasher, accounts._DUMMY_HASH = CHEAP_HASHER, CHEAP_HASHER.hash("dummy")
+    yield
+    accounts._hasher, accounts._DUMMY_HASH = PRODUCTION_HASHER, dummy
+
+
+@pytest.fixture
+def production_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "_hasher", PRODUCTION_HASHER)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`postgres` marks every test that runs on the PostgreSQL server, so that
+    `-m "not postgres"` runs SQLite only."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgresql" in callspec.id.split("-"):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")

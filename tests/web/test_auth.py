@@ -139,7 +139,7 @@ def test_a_weak_new_password_is_refused_and_nothing_changes(client):
     assert login(fresh, "owner@example.com", actors.PASSWORD).status_code == 303
 
 
-def test_a_hash_made_with_old_parameters_is_replaced_at_sign_in(anonymous, db):
+def test_a_hash_made_with_old_parameters_is_replaced_at_sign_in(production_hashing, anonymous, db):
     old = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(actors.PASSWORD)
     with db.write_session() as session:
         session.execute(
