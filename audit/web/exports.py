@@ -1,9 +1,7 @@
-"""CSV downloads (UTF-8 with a BOM so spreadsheets read accents right) and JSON twins."""
+"""CSV downloads (written by `services.exports.csv_lines`, the one CSV writer) and JSON twins."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,28 +16,13 @@ from audit.web.auth import viewer_of
 from audit.web.dashboards import build, period_of
 
 
-def _csv_lines(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
-    """The BOM, one header row, then the rows, handed out 500 at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow(["" if v is None else v for v in row])
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 async def _stream(lines: Iterator[str]) -> AsyncIterator[bytes]:
     async for line in iterate_in_threadpool(lines):
         yield line.encode("utf-8")
 
 
 def _download(name: str, header: list[str], rows: Iterator[list[Any]]) -> Response:
-    response = StreamingResponse(_stream(_csv_lines(header, rows)), media_type="text/csv; charset=utf-8")
+    response = StreamingResponse(_stream(exports.csv_lines(header, rows)), media_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
