@@ -21,8 +21,25 @@ ItemType = Literal["yesno", "scale", "choice", "number", "text", "photo"]
 SCORED_TYPES: frozenset[str] = frozenset({"yesno", "scale", "choice", "number"})
 ITEM_TYPES: tuple[str, ...] = ("yesno", "scale", "choice", "number", "text", "photo")
 
-CHECKLIST_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+CHECKLIST_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# Limits (docs/checklists.md, "Limits"): far above any real visit, low enough that a checklist
+# stays a form a shopper can fill in one visit and a page a phone can show. Texts are counted
+# in characters, after surrounding spaces are trimmed.
+MAX_SECTIONS = 40
+MAX_ITEMS = 300  # in the whole checklist
+MAX_SECTION_ITEMS = 100
+MAX_OPTIONS = 20  # per choice item
+MAX_BANDS = 20  # per number item
+MAX_KEY = 64  # checklist, section, item and option keys: the width of the key columns
+MAX_TITLE = 120  # the checklist's and each section's title
+MAX_DESCRIPTION = 1000  # the checklist's and each section's description
+MAX_QUESTION = 300
+MAX_GUIDANCE = 1000
+MAX_LABEL = 120  # an option's label, a scale step's label
+MAX_UNIT = 30
+MAX_PROBLEMS = 100  # problems listed for one file; the rest are counted
 
 TOP_FIELDS = {"key", "title", "description", "sections"}
 SECTION_FIELDS = {"key", "title", "description", "items"}
@@ -159,6 +176,9 @@ def parse(text: str, source: str = "<checklist>") -> Checklist:
         raise ChecklistError(source, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []
     checklist = _Parser(problems).checklist(raw)
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], f"and {more} more problem(s) not listed; fix these and check again"]
     if problems:
         raise ChecklistError(source, problems)
     assert checklist is not None
@@ -217,14 +237,19 @@ class _Parser:
 
     def checklist(self, raw: dict[str, Any]) -> Checklist | None:
         self._unknown("checklist", raw, TOP_FIELDS)
-        key = self._text(raw, "key", "checklist")
+        key = self._text(raw, "key", "checklist", MAX_KEY)
         if key and not CHECKLIST_KEY.match(key):
-            self.fail("checklist", f"key {key!r} must be lowercase letters, digits and hyphens")
-        title = self._text(raw, "title", "checklist")
+            self.fail("checklist", f"key {_shown(key)} must be lowercase letters, digits and hyphens")
+        title = self._text(raw, "title", "checklist", MAX_TITLE)
         sections_raw = raw.get("sections")
         if not isinstance(sections_raw, list) or not sections_raw:
             self.fail("checklist", "needs at least one [[sections]] table")
             sections_raw = []
+        self._count("checklist", len(sections_raw), MAX_SECTIONS, "sections", "a checklist")
+        items_in_all = sum(
+            len(s["items"]) for s in sections_raw if isinstance(s, dict) and isinstance(s.get("items"), list)
+        )
+        self._count("checklist", items_in_all, MAX_ITEMS, "items", "a checklist")
         sections: list[Section] = []
         section_keys: set[str] = set()
         item_keys: dict[str, str] = {}
@@ -234,7 +259,7 @@ class _Parser:
                 continue
             section = self.section(section_raw, n, item_keys)
             if section.key in section_keys:
-                self.fail(f"section {section.key!r}", "duplicate section key")
+                self.fail(f"section {_shown(section.key)}", "duplicate section key")
             section_keys.add(section.key)
             sections.append(section)
         if not any(item.scored for s in sections for item in s.items) and sections:
@@ -243,20 +268,22 @@ class _Parser:
         if not isinstance(description, str):
             self.fail("checklist", "description must be text")
             description = ""
+        self._length("checklist", "description", description, MAX_DESCRIPTION)
         return Checklist(key=key, title=title, description=description, sections=tuple(sections))
 
     def section(self, raw: dict[str, Any], n: int, item_keys: dict[str, str]) -> Section:
         key = raw.get("key")
-        where = f"section {key!r}" if isinstance(key, str) and key else f"section {n}"
+        where = f"section {_shown(key)}" if isinstance(key, str) and key else f"section {n}"
         self._unknown(where, raw, SECTION_FIELDS)
-        key = self._text(raw, "key", where)
+        key = self._text(raw, "key", where, MAX_KEY)
         if key and not ITEM_KEY.match(key):
             self.fail(where, "key must be lowercase letters, digits and underscores, starting with a letter")
-        title = self._text(raw, "title", where)
+        title = self._text(raw, "title", where, MAX_TITLE)
         items_raw = raw.get("items")
         if not isinstance(items_raw, list) or not items_raw:
             self.fail(where, "needs at least one [[sections.items]] table")
             items_raw = []
+        self._count(where, len(items_raw), MAX_SECTION_ITEMS, "items", "a section")
         items: list[Item] = []
         for m, item_raw in enumerate(items_raw, start=1):
             if not isinstance(item_raw, dict):
@@ -266,14 +293,16 @@ class _Parser:
             if isinstance(raw_key, str) and raw_key:
                 if raw_key in item_keys:
                     self.fail(
-                        f"{where}, item {raw_key!r}",
-                        f"duplicate item key (already used in section {item_keys[raw_key]!r})",
+                        f"{where}, item {_shown(raw_key)}",
+                        f"duplicate item key (already used in section {_shown(item_keys[raw_key])})",
                     )
                 item_keys[raw_key] = key
             item = self.item(item_raw, key, f"{where}, item {m}")
             if item is not None:
                 items.append(item)
         description = raw.get("description", "")
+        if isinstance(description, str):
+            self._length(where, "description", description, MAX_DESCRIPTION)
         return Section(
             key=key,
             title=title,
@@ -283,19 +312,19 @@ class _Parser:
 
     def item(self, raw: dict[str, Any], section: str, fallback_where: str) -> Item | None:
         key = raw.get("key")
-        where = f"section {section!r}, item {key!r}" if isinstance(key, str) and key else fallback_where
+        where = f"section {_shown(section)}, item {_shown(key)}" if isinstance(key, str) and key else fallback_where
         self._unknown(where, raw, ITEM_FIELDS)
-        key = self._text(raw, "key", where)
+        key = self._text(raw, "key", where, MAX_KEY)
         if key and not ITEM_KEY.match(key):
             self.fail(where, "key must be lowercase letters, digits and underscores, starting with a letter")
-        question = self._text(raw, "question", where)
-        guidance = self._text(raw, "guidance", where)
+        question = self._text(raw, "question", where, MAX_QUESTION)
+        guidance = self._text(raw, "guidance", where, MAX_GUIDANCE)
         kind = raw.get("type")
         if kind not in ITEM_TYPES:
-            self.fail(where, f"unknown type {kind!r} (use one of: {', '.join(ITEM_TYPES)})")
+            self.fail(where, f"unknown type {_shown(kind)} (use one of: {', '.join(ITEM_TYPES)})")
             return None
         for name in sorted(set(raw) & (ITEM_FIELDS - COMMON_ITEM_FIELDS - TYPE_FIELDS[kind])):
-            self.fail(where, f"field {name!r} does not apply to a {kind} item")
+            self.fail(where, f"field {_shown(name)} does not apply to a {kind} item")
         allow_na = self._bool(raw, "allow_na", where, False)
         critical = self._bool(raw, "critical", where, False)
         points = self._points(raw, kind, where)
@@ -329,7 +358,7 @@ class _Parser:
             self.fail(where, f"points on an unscored type ({kind})")
             return 0.0
         if not _is_number(points) or points <= 0:
-            self.fail(where, f"points must be a positive number, not {points!r}")
+            self.fail(where, f"points must be a positive number, not {_shown(points)}")
             return 0.0
         if kind == "number" and "bands" not in raw:
             self.fail(where, "a number item with points needs bands")
@@ -338,12 +367,21 @@ class _Parser:
     def _extra_yesno(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
         return {}
 
-    def _text(self, raw: dict[str, Any], name: str, where: str) -> str:
+    def _text(self, raw: dict[str, Any], name: str, where: str, limit: int) -> str:
         value = raw.get(name)
         if not isinstance(value, str) or not value.strip():
             self.fail(where, f"{name} is missing or empty")
             return ""
+        self._length(where, name, value.strip(), limit)
         return value.strip()
+
+    def _length(self, where: str, name: str, value: str, limit: int) -> None:
+        if len(value) > limit:
+            self.fail(where, f"{name} is {len(value)} characters long; the limit is {limit}")
+
+    def _count(self, where: str, count: int, limit: int, what: str, holder: str) -> None:
+        if count > limit:
+            self.fail(where, f"has {count} {what}; the limit is {limit} {what} in {holder}")
 
     def _extra_photo(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
         return {}
@@ -354,13 +392,13 @@ class _Parser:
     def _extra_scale(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
         low, high = raw.get("min", 1), raw.get("max")
         if low not in (0, 1) or isinstance(low, bool):
-            self.fail(where, f"scale min must be 0 or 1, not {low!r}")
+            self.fail(where, f"scale min must be 0 or 1, not {_shown(low)}")
             low = 1
         if high is None:
             self.fail(where, "scale max is missing (a whole number above min, at most 10)")
             return {"min": float(low), "max": float(low + 1)}
         if not isinstance(high, int) or isinstance(high, bool) or not low < high <= 10:
-            self.fail(where, f"scale max must be a whole number above min and at most 10, not {high!r}")
+            self.fail(where, f"scale max must be a whole number above min and at most 10, not {_shown(high)}")
             return {"min": float(low), "max": float(low + 1)}
         labels = raw.get("labels", [])
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
@@ -368,6 +406,8 @@ class _Parser:
             labels = []
         elif labels and len(labels) != high - low + 1:
             self.fail(where, f"labels has {len(labels)} entries; the scale {low}-{high} needs {high - low + 1}")
+        for n, label in enumerate(labels, start=1):
+            self._length(where, f"label {n}", label, MAX_LABEL)
         return {"min": float(low), "max": float(high), "labels": tuple(labels)}
 
     def _extra_choice(self, raw: dict[str, Any], points: float, where: str) -> dict[str, Any]:
@@ -375,20 +415,23 @@ class _Parser:
         if not isinstance(options_raw, list) or len(options_raw) < 2:
             self.fail(where, "a choice item needs at least two options")
             return {}
+        self._count(where, len(options_raw), MAX_OPTIONS, "options", "a choice item")
         options: list[Option] = []
         for n, o in enumerate(options_raw, start=1):
             if not isinstance(o, dict) or not isinstance(o.get("key"), str) or not o.get("label"):
                 self.fail(where, f"option {n} needs a key and a label")
                 continue
-            self._unknown(f"{where}, option {o['key']!r}", o, {"key", "label", "points"})
+            self._unknown(f"{where}, option {_shown(o['key'])}", o, {"key", "label", "points"})
             value = o.get("points")
             if not _is_number(value) or (points > 0 and not 0 <= value <= points):
-                self.fail(where, f"option {o['key']!r}: points must be from 0 to {points:g} (the item's points)")
+                self.fail(where, f"option {_shown(o['key'])}: points must be from 0 to {points:g} (the item's points)")
                 value = 0
             if not ITEM_KEY.match(o["key"]):
-                self.fail(where, f"option key {o['key']!r} must be lowercase letters, digits and underscores")
+                self.fail(where, f"option key {_shown(o['key'])} must be lowercase letters, digits and underscores")
+            self._length(where, f"option {_shown(o['key'])}: key", o["key"], MAX_KEY)
+            self._length(where, f"option {_shown(o['key'])}: label", str(o["label"]), MAX_LABEL)
             if any(x.key == o["key"] for x in options):
-                self.fail(where, f"duplicate option key {o['key']!r}")
+                self.fail(where, f"duplicate option key {_shown(o['key'])}")
             options.append(Option(key=o["key"], label=str(o["label"]), points=float(value)))
         if options and points and max(o.points for o in options) != points:
             self.fail(where, f"the best option must give the item's {points:g} points")
@@ -402,6 +445,8 @@ class _Parser:
         if _is_number(low) and _is_number(high) and low >= high:
             self.fail(where, "min must be below max")
         unit = raw.get("unit", "")
+        if isinstance(unit, str):
+            self._length(where, "unit", unit, MAX_UNIT)
         extra: dict[str, Any] = {
             "min": float(low) if _is_number(low) else None,
             "max": float(high) if _is_number(high) else None,
@@ -415,6 +460,7 @@ class _Parser:
         if not isinstance(raw, list) or not raw:
             self.fail(where, "bands must be a list of { upto = N, points = P }")
             return ()
+        self._count(where, len(raw), MAX_BANDS, "bands", "a number item")
         bands: list[Band] = []
         for n, b in enumerate(raw, start=1):
             if not isinstance(b, dict):
@@ -449,7 +495,16 @@ class _Parser:
 
     def _unknown(self, where: str, raw: dict[str, Any], allowed: set[str]) -> None:
         for name in sorted(set(raw) - allowed):
-            self.fail(where, f"unknown field {name!r}")
+            self.fail(where, f"unknown field {_shown(name)}")
+
+
+def _shown(value: Any) -> str:
+    """A value from the file as a message quotes it, cut short: messages repeat the keys of
+    their section and item, and a long key must not make a huge list of problems."""
+    if isinstance(value, str) and len(value) > MAX_KEY:
+        return f"{value[:MAX_KEY]!r}…"
+    text = repr(value)
+    return text if len(text) <= MAX_KEY + 2 else f"{text[: MAX_KEY + 1]}…"
 
 
 def _is_number(value: Any) -> bool:

@@ -1,4 +1,7 @@
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,3 +201,239 @@ def test_a_number_answer_is_written_with_its_unit_as_a_person_would():
     assert [seconds.amount(v) for v in (1, 45, 2.5, 0)] == ["1 second", "45 seconds", "2.5 seconds", "0 seconds"]
     assert checklist.Item("n", "s", "How many?", "number").amount(3) == "3"
     assert checklist.Item("g", "s", "Glass?", "number", unit="glass").amount(1) == "1 glass"
+
+
+# Limits ------------------------------------------------------------------------------------------
+
+
+def toml_of(data: dict[str, Any]) -> str:
+    """A checklist as TOML text, from plain data (JSON strings and numbers are TOML's too)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        return json.dumps(v)
+
+    def table(d: dict[str, Any]) -> list[str]:
+        return [f"{k} = {value(v)}" for k, v in d.items() if k not in ("sections", "items")]
+
+    lines = table(data)
+    for section in data["sections"]:
+        lines += ["", "[[sections]]", *table(section)]
+        for item in section["items"]:
+            lines += ["[[sections.items]]", *table(item)]
+    return "\n".join(lines) + "\n"
+
+
+def yesno(key: str) -> dict[str, Any]:
+    return {"key": key, "question": "Did they?", "guidance": "g", "type": "yesno", "points": 1}
+
+
+def at_the_limits() -> dict[str, Any]:
+    """A checklist exactly at every limit: 40 sections, 300 items, 100 in its first section,
+    20 options, 20 bands, every text and key at its longest."""
+    first = [
+        {
+            "key": "i" * checklist.MAX_KEY,
+            "question": "Q" * checklist.MAX_QUESTION,
+            "guidance": "G" * checklist.MAX_GUIDANCE,
+            "type": "yesno",
+            "points": 1,
+        },
+        {
+            "key": "choice",
+            "question": "Which?",
+            "guidance": "g",
+            "type": "choice",
+            "points": 3,
+            "options": [{"key": "o" * checklist.MAX_KEY, "label": "L" * checklist.MAX_LABEL, "points": 3}]
+            + [{"key": f"o{n}", "label": f"Option {n}", "points": 0} for n in range(2, checklist.MAX_OPTIONS + 1)],
+        },
+        {
+            "key": "wait",
+            "question": "How long?",
+            "guidance": "g",
+            "type": "number",
+            "unit": "U" * checklist.MAX_UNIT,
+            "points": 3,
+            "bands": [{"upto": 1, "points": 3}]
+            + [{"upto": n, "points": 0} for n in range(2, checklist.MAX_BANDS)]
+            + [{"points": 0}],
+        },
+        {
+            "key": "tone",
+            "question": "Tone?",
+            "guidance": "g",
+            "type": "scale",
+            "points": 2,
+            "max": 5,
+            "labels": ["S" * checklist.MAX_LABEL, "b", "c", "d", "e"],
+        },
+    ]
+    first += [yesno(f"a{n}") for n in range(len(first), checklist.MAX_SECTION_ITEMS)]
+    sections = [
+        {
+            "key": "s" * checklist.MAX_KEY,
+            "title": "T" * checklist.MAX_TITLE,
+            "description": "D" * checklist.MAX_DESCRIPTION,
+            "items": first,
+        }
+    ]
+    left = checklist.MAX_ITEMS - checklist.MAX_SECTION_ITEMS
+    for n in range(2, checklist.MAX_SECTIONS + 1):
+        count = left // (checklist.MAX_SECTIONS - n + 1)
+        sections.append({"key": f"s{n}", "title": f"Section {n}", "items": [yesno(f"s{n}_{m}") for m in range(count)]})
+        left -= count
+    return {
+        "key": "k" * checklist.MAX_KEY,
+        "title": "T" * checklist.MAX_TITLE,
+        "description": "D" * checklist.MAX_DESCRIPTION,
+        "sections": sections,
+    }
+
+
+def test_a_checklist_exactly_at_every_limit_is_accepted():
+    data = at_the_limits()
+    spec = checklist.parse(toml_of(data))
+    assert len(spec.sections) == checklist.MAX_SECTIONS
+    assert len(spec.items) == checklist.MAX_ITEMS
+    assert max(len(s.items) for s in spec.sections) == checklist.MAX_SECTION_ITEMS
+    assert len(spec.item("choice").options) == checklist.MAX_OPTIONS
+    assert len(spec.item("wait").bands) == checklist.MAX_BANDS
+    assert spec.item("i" * checklist.MAX_KEY).guidance == "G" * checklist.MAX_GUIDANCE
+
+
+def _first(data: dict[str, Any]) -> dict[str, Any]:
+    return data["sections"][0]
+
+
+def _item(data: dict[str, Any], key: str) -> dict[str, Any]:
+    return next(i for s in data["sections"] for i in s["items"] if i["key"] == key)
+
+
+def _one_more_section(data: dict[str, Any]) -> None:
+    data["sections"][-1]["items"].pop()  # keeps the items at their limit
+    data["sections"].append({"key": "extra", "title": "Extra", "items": [yesno("extra_1")]})
+
+
+def _one_more_item(data: dict[str, Any]) -> None:
+    data["sections"][-1]["items"].append(yesno("extra_1"))
+
+
+def _one_more_item_in_a_section(data: dict[str, Any]) -> None:
+    data["sections"][-1]["items"].pop()  # keeps the checklist's items at their limit
+    _first(data)["items"].append(yesno("extra_1"))
+
+
+def _one_more_option(data: dict[str, Any]) -> None:
+    _item(data, "choice")["options"].append({"key": "extra", "label": "Extra", "points": 0})
+
+
+def _one_more_band(data: dict[str, Any]) -> None:
+    _item(data, "wait")["bands"].insert(-1, {"upto": 100, "points": 0})
+
+
+def _longer(path: str, limit: int) -> Callable[[dict[str, Any]], None]:
+    """Makes the text at `path` (in the checklist, its first section or first item, an option
+    or a scale label) one character longer than `limit`."""
+
+    def change(data: dict[str, Any]) -> None:
+        where, _, name = path.rpartition(".")
+        target = {
+            "": data,
+            "section": _first(data),
+            "item": _first(data)["items"][0],
+            "option": _item(data, "choice")["options"][0],
+            "number": _item(data, "wait"),
+        }.get(where)
+        if where == "scale":
+            _item(data, "tone")["labels"][0] = "S" * (limit + 1)
+            return
+        letter = "a" if name == "key" else "X"
+        target[name] = letter * (limit + 1)
+
+    return change
+
+
+OVER_THE_LIMITS = [
+    ("sections", _one_more_section, "checklist: has 41 sections; the limit is 40 sections in a checklist"),
+    ("items", _one_more_item, "checklist: has 301 items; the limit is 300 items in a checklist"),
+    ("section items", _one_more_item_in_a_section, "has 101 items; the limit is 100 items in a section"),
+    ("options", _one_more_option, "item 'choice': has 21 options; the limit is 20 options in a choice item"),
+    ("bands", _one_more_band, "item 'wait': has 21 bands; the limit is 20 bands in a number item"),
+    ("checklist key", _longer("key", 64), "checklist: key is 65 characters long; the limit is 64"),
+    ("title", _longer("title", 120), "checklist: title is 121 characters long; the limit is 120"),
+    ("description", _longer("description", 1000), "checklist: description is 1001 characters long; the limit is 1000"),
+    ("section key", _longer("section.key", 64), "key is 65 characters long; the limit is 64"),
+    ("section title", _longer("section.title", 120), "title is 121 characters long; the limit is 120"),
+    ("section description", _longer("section.description", 1000), "description is 1001 characters long"),
+    ("item key", _longer("item.key", 64), "key is 65 characters long; the limit is 64"),
+    ("question", _longer("item.question", 300), "question is 301 characters long; the limit is 300"),
+    ("guidance", _longer("item.guidance", 1000), "guidance is 1001 characters long; the limit is 1000"),
+    ("option key", _longer("option.key", 64), "key is 65 characters long; the limit is 64"),
+    ("option label", _longer("option.label", 120), "label is 121 characters long; the limit is 120"),
+    ("scale label", _longer("scale.labels", 120), "item 'tone': label 1 is 121 characters long; the limit is 120"),
+    ("unit", _longer("number.unit", 30), "item 'wait': unit is 31 characters long; the limit is 30"),
+]
+
+
+@pytest.mark.parametrize(("limit", "change", "message"), OVER_THE_LIMITS, ids=[c[0] for c in OVER_THE_LIMITS])
+def test_a_checklist_over_a_limit_is_refused_naming_the_limit(limit, change, message):
+    data = at_the_limits()
+    change(data)
+    problems = problems_of(toml_of(data))
+    assert len(problems) == 1, problems
+    assert message in problems[0]
+
+
+def test_a_breach_is_reported_where_it_is_like_every_other_mistake():
+    data = at_the_limits()
+    _first(data)["items"][1]["options"][0]["label"] = "X" * 121
+    data["sections"][3]["items"][0]["question"] = "Q" * 301
+    problems = problems_of(toml_of(data))
+    assert problems == [
+        f"section '{'s' * 64}', item 'choice': option '{'o' * 64}': label is 121 characters long; the limit is 120",
+        "section 's4', item 's4_0': question is 301 characters long; the limit is 300",
+    ]
+
+
+def test_a_very_long_key_is_cut_short_where_messages_repeat_it():
+    data = at_the_limits()
+    _first(data)["key"] = "s" * 5000
+    for item in _first(data)["items"]:
+        item.pop("guidance")
+    problems = problems_of(toml_of(data))
+    assert problems[0].startswith(f"section '{'s' * 64}'…: key is 5000 characters long; the limit is 64")
+    assert all(len(p) < 300 for p in problems)
+
+
+def test_a_file_with_very_many_problems_lists_the_first_hundred_and_counts_the_rest():
+    data = at_the_limits()
+    for section in data["sections"]:
+        for item in section["items"]:
+            item.pop("guidance")
+    problems = problems_of(toml_of(data))
+    assert len(problems) == checklist.MAX_PROBLEMS + 1
+    assert problems[-1] == "and 200 more problem(s) not listed; fix these and check again"
+
+
+def test_sixteen_thousand_items_are_refused_with_the_limits_first():
+    data = at_the_limits()
+    data["sections"][0]["items"] += [yesno(f"more_{n}") for n in range(16_000 - checklist.MAX_ITEMS)]
+    problems = problems_of(toml_of(data))
+    assert problems == [
+        "checklist: has 16000 items; the limit is 300 items in a checklist",
+        f"section '{'s' * 64}': has 15800 items; the limit is 100 items in a section",
+    ]
+
+
+def test_the_limits_are_documented_with_their_numbers():
+    docs = (ROOT / "docs" / "checklists.md").read_text()
+    limits = docs.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    for name in (
+        "MAX_SECTIONS", "MAX_ITEMS", "MAX_SECTION_ITEMS", "MAX_OPTIONS", "MAX_BANDS", "MAX_KEY", "MAX_TITLE",
+        "MAX_DESCRIPTION", "MAX_QUESTION", "MAX_GUIDANCE", "MAX_LABEL", "MAX_UNIT", "MAX_PROBLEMS",
+    ):  # fmt: skip
+        assert f"| {getattr(checklist, name):,} |" in limits, name
