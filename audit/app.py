@@ -29,6 +29,7 @@ from audit.web import account, api, brand, dashboards, exports, openapi, pages, 
 from audit.web.admin import activity, assignments, branding, checklists, people, stores
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
+from audit.web.boundary import BodyLimit
 
 log = logging.getLogger(__name__)
 # already compressed, or streamed: gzip would only cost CPU
@@ -48,7 +49,7 @@ def routes() -> list[Route | Mount]:
         Route("/api/checklists/{key}", guard(SIGNED_IN, api.get_checklist), methods=["GET"]),
         Route("/api/session", guard(SIGNED_IN, shopper.session_info), methods=["GET"]),
         Route("/api/audits", guard(SUBMITTERS, api.post_audit), methods=["POST"]),
-        Route("/api/photos/{photo_id}", guard(SUBMITTERS, shopper.put_photo), methods=["PUT"]),
+        Route("/api/photos/{photo_id}", guard(SUBMITTERS, shopper.put_photo, max_body=photo_limit), methods=["PUT"]),
         Route("/api/audits/{audit_id}", guard(SIGNED_IN, api.get_audit), methods=["GET"]),
         Route("/api/regions/{code}/comparison", guard(STAFF, exports.comparison_json), methods=["GET"]),
         Route("/api/stores/{code}/scores", guard(STAFF, exports.store_scores_json), methods=["GET"]),
@@ -67,7 +68,7 @@ def routes() -> list[Route | Mount]:
         Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
         Route("/admin/saved-audits", guard(OWNER, uploads.form), methods=["GET"]),
-        Route("/admin/saved-audits", guard(OWNER, uploads.bring_in), methods=["POST"]),
+        Route("/admin/saved-audits", guard(OWNER, uploads.bring_in, max_body=uploads.MAX_BODY), methods=["POST"]),
         *admin_routes(),
         Route("/regions", guard(STAFF, dashboards.company), methods=["GET"]),
         Route("/regions/{code}", guard(STAFF, dashboards.region), methods=["GET"]),
@@ -93,6 +94,15 @@ def routes() -> list[Route | Mount]:
     ]
 
 
+# a form with a file of up to 1 MB (CSV, TOML; a logo of 2 MB), or that text sent back
+# url-encoded (up to three bytes a character), and its other fields
+UPLOAD_FORM = 4 * 1024 * 1024
+
+
+def photo_limit(settings: Settings) -> int:
+    return settings.max_photo_bytes
+
+
 def admin_routes() -> list[Route]:
     """The owners' administration (all OWNER), and the public one-time link page."""
     get, post = ["GET"], ["POST"]
@@ -101,7 +111,7 @@ def admin_routes() -> list[Route]:
         Route("/admin/stores", guard(OWNER, stores.create_store), methods=post),
         Route("/admin/stores/new", guard(OWNER, stores.new_store), methods=get),
         Route("/admin/stores/import", guard(OWNER, stores.import_form), methods=get),
-        Route("/admin/stores/import", guard(OWNER, stores.import_stores), methods=post),
+        Route("/admin/stores/import", guard(OWNER, stores.import_stores, max_body=UPLOAD_FORM), methods=post),
         Route("/admin/stores/{code}", guard(OWNER, stores.edit_store), methods=get),
         Route("/admin/stores/{code}", guard(OWNER, stores.update_store), methods=post),
         Route("/admin/stores/{code}/archive", guard(OWNER, stores.archive_store), methods=post),
@@ -123,8 +133,8 @@ def admin_routes() -> list[Route]:
         Route("/invite/{token}", guard(PUBLIC, people.link_form), methods=get),
         Route("/invite/{token}", guard(PUBLIC, people.accept_link), methods=post),
         Route("/admin/checklists", guard(OWNER, checklists.index), methods=get),
-        Route("/admin/checklists/preview", guard(OWNER, checklists.preview), methods=post),
-        Route("/admin/checklists/publish", guard(OWNER, checklists.publish), methods=post),
+        Route("/admin/checklists/preview", guard(OWNER, checklists.preview, max_body=UPLOAD_FORM), methods=post),
+        Route("/admin/checklists/publish", guard(OWNER, checklists.publish, max_body=UPLOAD_FORM), methods=post),
         Route("/admin/checklists/{key}", guard(OWNER, checklists.show), methods=get),
         Route("/admin/checklists/{key}/versions/{version}", guard(OWNER, checklists.version), methods=get),
         Route("/admin/checklists/{key}/archive", guard(OWNER, checklists.archive), methods=post),
@@ -133,11 +143,11 @@ def admin_routes() -> list[Route]:
         Route("/admin/assignments", guard(OWNER, assignments.create), methods=post),
         Route("/admin/assignments/new", guard(OWNER, assignments.new), methods=get),
         Route("/admin/assignments/import", guard(OWNER, assignments.import_form), methods=get),
-        Route("/admin/assignments/import", guard(OWNER, assignments.import_visits), methods=post),
+        Route("/admin/assignments/import", guard(OWNER, assignments.import_visits, max_body=UPLOAD_FORM), methods=post),
         Route("/admin/assignments/{assignment_id}/cancel", guard(OWNER, assignments.cancel), methods=post),
         Route("/admin/activity", guard(OWNER, activity.index), methods=get),
         Route("/admin/branding", guard(OWNER, branding.form), methods=get),
-        Route("/admin/branding", guard(OWNER, branding.save), methods=post),
+        Route("/admin/branding", guard(OWNER, branding.save, max_body=UPLOAD_FORM), methods=post),
     ]
 
 
@@ -148,15 +158,28 @@ async def openapi_json(request: Request) -> Response:
 
 
 def exports_operations() -> list[openapi.Operation]:
-    errors = {"401": api.ErrorOut, "404": api.ErrorOut, "422": api.ErrorOut}
+    # STAFF routes: a shopper gets 403
+    errors = {**api.ERRORS, "403": api.ErrorOut, "404": api.ErrorOut}
+    query = {
+        "period": {"enum": ["30d", "90d", "quarter"], "description": "a preset period (default 90d)"},
+        "from": {"type": "string", "format": "date", "description": "first day, YYYY-MM-DD (then `period` is ignored)"},
+        "to": {"type": "string", "format": "date", "description": "last day, YYYY-MM-DD, with `from` (default `from`)"},
+        "checklist": {"type": "string", "description": "the checklist's key (default customer-service)"},
+    }
+    notes = {
+        "403": "A shopper: for owners and managers only.",
+        "404": "No such region or store (or one of another manager's region), or no such checklist.",
+        "422": "A bad period: an unknown preset, a date not YYYY-MM-DD, `to` without `from` or before it, more"
+        " than ten years; or a NUL character in the query string.",
+    }
     return [
         openapi.Operation(
             "GET", "/api/regions/{code}/comparison", "Branch comparison of a region", None,
-            {"200": exports.ComparisonOut, **errors},
+            {"200": exports.ComparisonOut, **errors}, query=query, notes=notes,
         ),
         openapi.Operation(
             "GET", "/api/stores/{code}/scores", "A store's scores for a period", None,
-            {"200": exports.StoreScoresOut, **errors},
+            {"200": exports.StoreScoresOut, **errors}, query=query, notes=notes,
         ),
     ]  # fmt: skip
 
@@ -178,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders, https=settings.https),
+            Middleware(BodyLimit, default=settings.max_body_bytes),
             Middleware(GZipMiddleware, minimum_size=1000, exclude_content_types=NOT_COMPRESSED),
         ],
         lifespan=lifespan,
@@ -241,17 +265,42 @@ FRIENDLY = {404: "There is nothing at this address.", 405: "This address does no
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _error(request, exc.status_code, FRIENDLY.get(exc.status_code, exc.detail), [])
+    response = _error(request, exc.status_code, FRIENDLY.get(exc.status_code, exc.detail), [])
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = _allowed_methods(request)
+    return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the address takes (RFC 9110: a 405 names them in `Allow`). Starlette's own
+    header names only the first route of the path, and `/login` has one route per method."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+        elif isinstance(route, Mount) and route.path_regex.match(path):
+            methods |= {"GET", "HEAD"}  # the static files
+    return ", ".join(sorted(methods))
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database cannot be reached or is overloaded: a retry may succeed, so 503, not 500."""
-    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    assert isinstance(exc, OperationalError)
+    # the driver's words only: SQLAlchemy's own text would add the statement
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    log.error("database unavailable on %s %s: %s", request.method, _route_name(request), reason)
     response = _error(request, 503, "The database is unavailable just now; nothing was stored. Please try again.", [])
     response.headers["Retry-After"] = "5"
     return response
 
 
+def _route_name(request: Request) -> str:
+    """The route's name for the log, not its address: some addresses hold a secret (/invite/...)."""
+    return getattr(request.scope.get("endpoint"), "__name__", "") or "(no route)"
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, _route_name(request), exc_info=exc)
     return _error(request, 500, "Something went wrong on our side; nothing was changed. Please try again.", [])

@@ -16,6 +16,9 @@ from audit.domain.checklist import Checklist, Item
 
 NA = "na"
 MAX_TEXT = 10_000
+# a number answer larger than this is a typing slip, and past 2**53 it would not even
+# round-trip through JSON as a float
+MAX_NUMBER = 1_000_000_000_000
 
 
 class Answer(NamedTuple):
@@ -90,6 +93,8 @@ def _value_problem(item: Item, value: str | float | int | None) -> str | None:
     if not _is_finite_number(value):
         return f"expected a number{_na_hint(item)}, got {value!r}"
     assert isinstance(value, int | float)
+    if abs(value) > MAX_NUMBER:
+        return f"expected a number between -{MAX_NUMBER:,} and {MAX_NUMBER:,}, got {value!r}"
     if item.type == "scale":
         if value != int(value) or not item.min <= value <= item.max:  # type: ignore[operator]
             return f"expected a whole number from {item.min:g} to {item.max:g}, got {value!r}"

@@ -113,10 +113,17 @@ _MAY_VISIT = Lookup(
 )
 
 
-def may_visit(db: Database, shopper_id: int, store_code: str) -> bool:
+_ROLE = Lookup(sa.select(models.User.role).where(models.User.id == sa.bindparam("user_id")))
+
+
+def may_submit(db: Database, user_id: int, store_code: str) -> bool:
     """A shopper submits audits only for stores they were sent to (any planned visit,
-    whatever its dates: an audit made offline may arrive after its window)."""
-    return _MAY_VISIT.first(db, shopper_id=shopper_id, store_code=store_code) is not None
+    whatever its dates: an audit made offline may arrive after its window); an owner
+    for any store."""
+    if _MAY_VISIT.first(db, shopper_id=user_id, store_code=store_code) is not None:
+        return True
+    role = _ROLE.first(db, user_id=user_id)
+    return role is not None and role[0] != "shopper"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Writes from concurrent requests are grouped (see `audit.storage.writer`).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,9 +17,10 @@ from itertools import chain
 from typing import Any, Literal
 from uuid import UUID
 
+import anyio
 import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from audit.domain import answers as answers_module
 from audit.domain import scoring
@@ -31,6 +33,7 @@ from audit.storage import bulk, models
 from audit.storage.db import Database
 from audit.storage.writer import GroupWriter
 
+log = logging.getLogger(__name__)
 MAX_FUTURE = timedelta(hours=1)
 MAX_VISIT = timedelta(hours=24)
 MAX_AUDIT_PHOTOS = 20
@@ -57,7 +60,9 @@ class Submission(BaseModel):
     finished_at: AwareDatetime
     answers: dict[str, AnswerIn]
     notes: str = Field(default="", max_length=answers_module.MAX_TEXT)
-    assignment: int | None = Field(default=None, description="the planned visit this audit was made for")
+    assignment: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="the planned visit this audit was made for"
+    )
     photos: list[UUID] = Field(
         default=[], max_length=MAX_AUDIT_PHOTOS, description="photos of the whole visit, uploaded first"
     )
@@ -137,15 +142,25 @@ class Prepared:
 
 @dataclass
 class Outcome:
-    status: Literal["created", "exists", "conflict", "invalid"]
+    status: Literal["created", "exists", "conflict", "invalid", "failed"]
     audit_id: str
     audit: dict[str, Any] | None = None  # shaped as AuditOut (see `complete`)
     problems: list[Problem] = field(default_factory=list)
+    error: Exception | None = field(default=None, repr=False)  # why it "failed" (nothing stored)
     prepared: Prepared | None = field(default=None, repr=False)  # what was created
 
 
-def prepare(db: Database, submission: Submission, shopper_id: int | None = None) -> Prepared:
-    """Check `submission` against its checklist version and score it; raises Invalid."""
+def prepare(
+    db: Database, submission: Submission, shopper_id: int | None = None, *, planned_only: bool = True
+) -> Prepared:
+    """Check `submission` against its checklist version and score it; raises Invalid.
+
+    A shopper's audit is taken only for a store they were sent to, whatever path it
+    comes by (the API, a saved file); only the demo's made-up history (`planned_only=False`)
+    has no planned visits behind it.
+    """
+    if planned_only and shopper_id is not None and not assignments.may_submit(db, shopper_id, submission.store):
+        raise Invalid(problems=[Problem("store", f"you have no visit planned at store {submission.store!r}")])
     spec = checklists.version(db, submission.checklist_version)
     if spec is None:
         raise Invalid(
@@ -272,18 +287,38 @@ class Submitter:
         try:
             with self.db.write_transaction() as connection:
                 return _store(connection, batch)
-        except IntegrityError:
-            # Another process inserted one of these ids between our check and our insert
-            # (possible on PostgreSQL, where writers do not take one lock): redo one by one.
-            outcomes = []
-            for prepared in batch:
-                try:
-                    with self.db.write_transaction() as connection:
-                        outcomes.extend(_store(connection, [prepared]))
-                except IntegrityError:
-                    with self.db.write_transaction() as connection:
-                        outcomes.extend(_store(connection, [prepared]))
-            return outcomes
+        except OperationalError:
+            raise  # the database is away: every audit of the batch hears 503, none is stored
+        except Exception:
+            # One audit the database or its driver refused (a constraint, a value it would
+            # not take) or another process inserting one of these ids between our check and our
+            # insert (PostgreSQL writers take no common lock): store them one by one, so
+            # only the audit at fault gets the error.
+            log.warning("a batch of %d audit(s) failed; storing them one by one", len(batch))
+            return [self._store_alone(prepared) for prepared in batch]
+
+    def _store_alone(self, prepared: Prepared) -> Outcome:
+        for attempt in (1, 2):
+            try:
+                with self.db.write_transaction() as connection:
+                    return _store(connection, [prepared])[0]
+            except OperationalError:
+                raise
+            except IntegrityError as exc:
+                if attempt == 2:  # not a race lost: this audit breaks a rule of the database
+                    return _refused(prepared, exc)
+            except StatementError as exc:  # the database or its driver would not take a value
+                return _refused(prepared, exc)
+            except Exception as exc:  # not the audit's fault: this request alone fails, to retry
+                return Outcome("failed", prepared.id, error=exc)
+        raise AssertionError("unreachable")
+
+
+def _refused(prepared: Prepared, exc: StatementError) -> Outcome:
+    reason = type(exc.orig or exc).__name__  # no values in the log
+    log.error("audit %s refused by the database: %s", prepared.id, reason)
+    problem = Problem("body", "the database refused this audit's data; nothing of it was stored")
+    return Outcome("invalid", prepared.id, problems=[problem])
 
 
 def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome]:
@@ -394,13 +429,34 @@ def _conflict(prepared: Prepared) -> Outcome:
     return Outcome("conflict", prepared.id, problems=[Problem("id", message)])
 
 
+async def submit_waiting(db: Database, submitter: Submitter, submission: Submission, shopper_id: int | None) -> Outcome:
+    """The whole use case on an event loop: "created" or "exists" with the audit as stored
+    (shaped as `AuditOut`); raises Invalid or Conflict. Checking and scoring run on the
+    loop where reads are local (SQLite) and in a thread over the network, as
+    `audit.web.auth.quick_read` does; the write joins the process's group commit."""
+    if db.is_sqlite:
+        prepared = prepare(db, submission, shopper_id)
+    else:
+        prepared = await anyio.to_thread.run_sync(prepare, db, submission, shopper_id)
+    outcome = await submitter.writer.run(prepared)
+    if reads_back(outcome):
+        outcome = await anyio.to_thread.run_sync(complete, db, outcome)
+    else:
+        complete(db, outcome)
+    raise_for(outcome)
+    return outcome
+
+
 def submit(db: Database, submitter: Submitter, submission: Submission, shopper_id: int | None = None) -> Outcome:
     """The whole use case for callers that may block (CLI, imports, tests)."""
     try:
         prepared = prepare(db, submission, shopper_id)
     except Invalid as exc:
         return Outcome("invalid", str(submission.id), problems=exc.problems)
-    return complete(db, submitter.writer.submit(prepared).result())
+    outcome = submitter.writer.submit(prepared).result()
+    if outcome.error is not None:
+        raise outcome.error
+    return complete(db, outcome)
 
 
 def complete(db: Database, outcome: Outcome) -> Outcome:
@@ -550,6 +606,8 @@ def get_with_store_name(db: Database, audit_id: str, viewer: Viewer | None = Non
 
 
 def raise_for(outcome: Outcome) -> None:
+    if outcome.error is not None:
+        raise outcome.error
     if outcome.status == "invalid":
         raise Invalid(problems=outcome.problems)
     if outcome.status == "conflict":

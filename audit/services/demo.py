@@ -98,7 +98,7 @@ def load(
     done = 0
     batch: list[audits.Prepared] = []
     for submission, shopper in _visits(rng, store_codes, profiles, shoppers, main, quick, months, today):
-        batch.append(audits.prepare(db, submission, shopper))
+        batch.append(audits.prepare(db, submission, shopper, planned_only=False))
         if len(batch) >= BATCH:
             done += _flush(submitter, batch)
             if progress:

@@ -18,6 +18,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from audit.domain import text
 from audit.errors import AppError, Invalid, Problem
 from audit.services import audits, photos
 from audit.services.access import Viewer
@@ -77,6 +78,9 @@ def _one(db: Database, submitter: audits.Submitter, entry: SavedAudit) -> Import
     sub = entry.submission
     line = ImportLine(str(sub.id), sub.store, entry.shopper, "refused")
     shopper = _shopper(db, entry.shopper)
+    if nul := [Problem(f, text.MESSAGE) for f in text.nul_fields(sub.model_dump(mode="json"))]:
+        line.problems = nul
+        return line
     if shopper is None:
         line.problems = [Problem("shopper", f"no shopper {entry.shopper!r} on this server")]
         return line

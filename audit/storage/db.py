@@ -47,7 +47,12 @@ class Database:
             self._writers: WriterLock | None = WriterLock(Path(f"{settings.sqlite_path}.write-lock"))
         else:
             self.engine = sa.create_engine(
-                self.url, pool_pre_ping=True, pool_size=10, max_overflow=10, json_serializer=json_text
+                self.url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=10,
+                json_serializer=json_text,
+                hide_parameters=True,  # errors and logs never print values (token hashes, answers)
             )
             self.write_engine = self.engine
             self._writers = None
@@ -177,7 +182,7 @@ class Lookup:
         try:
             connection = db.engine.raw_connection()
         except error as exc:  # as SQLAlchemy would raise it: OperationalError means "unavailable"
-            raise sa.exc.DBAPIError.instance(sql, arguments, exc, error) from exc
+            raise sa.exc.DBAPIError.instance(sql, arguments, exc, error, hide_parameters=True) from exc
         try:
             return driver_rows(dialect, connection.dbapi_connection, sql, arguments, fetch, lost=connection.invalidate)
         finally:
@@ -223,7 +228,9 @@ def driver_rows(
         gone = dialect.is_disconnect(exc, driver, cursor)
         if gone and lost is not None:
             lost(exc)
-        raise sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=gone) from exc
+        raise sa.exc.DBAPIError.instance(
+            sql, params, exc, error, hide_parameters=True, connection_invalidated=gone
+        ) from exc
     finally:
         if cursor is not None:
             with contextlib.suppress(error):  # its connection may be gone already
@@ -273,6 +280,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str) -> Engine:
         url,
         connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
         json_serializer=json_text,
+        hide_parameters=True,
         # As many pooled connections as the server's thread pool has threads: a connection
         # opened and closed per request would pay for its PRAGMAs every time.
         pool_size=40,

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.errors import Invalid, Problem, TooLarge
-from audit.services import assignments, audits, checklists
-from audit.web.auth import quick_read, viewer_of
+from audit.services import audits, checklists
+from audit.web.auth import viewer_of
+from audit.web.boundary import parse_json, read_body
 from audit.web.openapi import Operation
 
-Model = TypeVar("Model", bound=BaseModel)
+JSON = ("application/json",)
 
 
 class ProblemOut(BaseModel):
@@ -45,71 +45,10 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-async def read_body(request: Request, limit: int | None = None) -> bytes:
-    """The body, refused (413) past the size limit before it is all read."""
-    limit = limit or request.app.state.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"the body is larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise TooLarge(f"the body is larger than {limit} bytes")
-    return bytes(body)
-
-
-def parse_json(model: type[Model], body: bytes) -> Model:
-    """JSON bytes straight into a typed model (one pass); every problem named by its field."""
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        if any(e["type"] == "json_invalid" for e in errors):
-            detail = next(e for e in errors if e["type"] == "json_invalid")["msg"]
-            raise Invalid("The body is not valid JSON.", problems=[Problem("body", detail)]) from None
-        raise Invalid(problems=_problems(errors)) from None
-
-
-def _problems(errors: list[Any]) -> list[Problem]:
-    """Pydantic's errors in the words of this API: one problem per field, named by item key."""
-    found: dict[str, Problem] = {}
-    for error in errors:
-        loc = [str(part) for part in error["loc"]]
-        if len(loc) >= 2 and loc[0] == "answers":
-            # answers.<item key>.value -> name the item key, which is what the phone jumps to
-            field = loc[1]
-            if error["type"] == "extra_forbidden":
-                message = f"unknown field {loc[-1]!r} in the answer (allowed: value, comment)"
-            elif len(loc) >= 3 and loc[2] == "value":
-                message = 'expected "yes", "no", "na", a number, an option key or text'
-            else:
-                message = error["msg"]
-        elif not loc:
-            field, message = (
-                "body",
-                "expected a JSON object (with id, store, checklist, answers...), not a list or a value",
-            )
-        else:
-            field = ".".join(loc)
-            message = f"unknown field {field!r}" if error["type"] == "extra_forbidden" else error["msg"]
-        found.setdefault(field, Problem(field, message))
-    return list(found.values())
-
-
 async def post_audit(request: Request) -> Response:
-    viewer = viewer_of(request)
-    submission = parse_json(audits.Submission, await read_body(request))
-    db = request.app.state.db
-    if viewer.role == "shopper" and not await quick_read(request, assignments.may_visit, viewer.id, submission.store):
-        raise Invalid(problems=[Problem("store", f"you have no visit planned at store {submission.store!r}")])
-    prepared = audits.prepare(db, submission, shopper_id=viewer.id)
-    outcome = await request.app.state.submitter.writer.run(prepared)
-    if audits.reads_back(outcome):
-        outcome = await run_in_threadpool(audits.complete, db, outcome)
-    else:
-        audits.complete(db, outcome)
-    audits.raise_for(outcome)
+    submission = parse_json(audits.Submission, await read_body(request, JSON))
+    state = request.app.state
+    outcome = await audits.submit_waiting(state.db, state.submitter, submission, viewer_of(request).id)
     return json_response(outcome.audit, status=201 if outcome.status == "created" else 200)
 
 
@@ -133,24 +72,48 @@ async def healthz(request: Request) -> Response:
     return json_response({"status": "ok"})
 
 
-ERRORS = {"401": ErrorOut, "403": ErrorOut, "404": ErrorOut, "422": ErrorOut}
+# What every signed-in JSON route can answer: 400 for a body sent as a multipart form that cannot
+# be read, 401 without a session, 422 for a NUL character in the query string (the guard checks
+# every request for both), 503 while the database is away.
+ERRORS = {"400": ErrorOut, "401": ErrorOut, "422": ErrorOut, "503": ErrorOut}
 OPERATIONS = [
     Operation(
-        "GET", "/api/checklists/{key}", "The current version of a checklist", None, {"200": ChecklistOut, **ERRORS}
+        "GET",
+        "/api/checklists/{key}",
+        "The current version of a checklist",
+        None,
+        {"200": ChecklistOut, "404": ErrorOut, **ERRORS},
+        params={"key": {"type": "string", "description": "the checklist's key, e.g. customer-service"}},
     ),
     Operation(
         "POST",
         "/api/audits",
         "Submit an audit (idempotent on its id)",
         audits.Submission,
-        {"201": audits.AuditOut, "200": audits.AuditOut, "409": ErrorOut, "413": ErrorOut, **ERRORS},
+        {
+            "201": audits.AuditOut,
+            "200": audits.AuditOut,
+            "403": ErrorOut,
+            "409": ErrorOut,
+            "413": ErrorOut,
+            "415": ErrorOut,
+            **ERRORS,
+        },
+        notes={
+            "200": "The same id and content were stored before: the stored audit, unchanged.",
+            "403": "A manager (only shoppers and owners submit), or the X-CSRF-Token header is missing or wrong.",
+            "409": "The same id with other content, or its planned visit was already reported by another audit.",
+            "415": "The body is not JSON (Content-Type other than application/json).",
+        },
     ),
     Operation(
         "GET",
         "/api/audits/{audit_id}",
         "A stored audit with answers and scores",
         None,
-        {"200": audits.AuditOut, **ERRORS},
+        {"200": audits.AuditOut, "404": ErrorOut, **ERRORS},
+        params={"audit_id": {"type": "string", "format": "uuid", "description": "the UUID the phone made"}},
+        notes={"404": "No such audit, or not one this account may see (a shopper sees only their own)."},
     ),
     Operation("GET", "/healthz", "Liveness with a database round trip", None, {"200": HealthOut, "503": HealthOut}),
 ]

@@ -27,10 +27,12 @@ from audit.errors import AppError
 from audit.services import accounts
 from audit.services.access import Rule, Viewer
 from audit.settings import Settings
+from audit.web.boundary import allow_body, check_text, is_form
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 VERIFIED_COOKIES = 4096
 Endpoint = Callable[[Request], Awaitable[Response]]
+BodySize = int | Callable[[Settings], int]
 T = TypeVar("T")
 
 
@@ -105,10 +107,23 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def guard(rule: Rule, endpoint: Endpoint) -> Endpoint:
-    """Signs the request in from its cookie, checks CSRF on unsafe methods, then the rule."""
+def guard(rule: Rule, endpoint: Endpoint, max_body: BodySize | None = None) -> Endpoint:
+    """Signs the request in from its cookie, checks CSRF on unsafe methods, then the rule.
+
+    `max_body` raises the route's body limit above `AUDIT_MAX_BODY_BYTES` (uploads): bytes,
+    or a function of the settings. Every request is held to the NUL rule (`check_text`).
+    """
 
     async def guarded(request: Request) -> Response:
+        try:
+            return await _guarded(request)
+        finally:
+            await request.close()  # the uploads of a form, whoever read it and whatever happened
+
+    async def _guarded(request: Request) -> Response:
+        if max_body is not None:
+            size = max_body(request.app.state.settings) if callable(max_body) else max_body
+            allow_body(request, size)
         sessions: Sessions = request.app.state.sessions
         cookie = sessions.read(request)
         token = cookie.get("t", "")
@@ -122,6 +137,7 @@ def guard(rule: Rule, endpoint: Endpoint) -> Endpoint:
             await _check_csrf(request)
         if not rule.allows(viewer):
             raise Forbidden(f"This page is for {rule.name}.")
+        await check_text(request)
         response = await endpoint(request)
         fresh = getattr(request.state, "new_session", None)
         if fresh is not None:  # signed in or out just now: rotate everything
@@ -141,9 +157,7 @@ async def _check_csrf(request: Request) -> None:
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise Forbidden("Requests from other sites are refused.")
     sent = request.headers.get("x-csrf-token", "")
-    if not sent and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if not sent and is_form(request):
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
     if not sent or not hmac.compare_digest(sent, request.state.csrf_token):

@@ -1,9 +1,16 @@
-"""The OpenAPI 3.1 document, generated from the pydantic request and response models."""
+"""The OpenAPI 3.1 document, generated from the pydantic request and response models.
+
+Each operation lists every status it can answer (and no other): the route's guard gives
+401 (not signed in), 403 (a role the route's rule refuses, or a POST/PUT without the
+session's CSRF token), the body boundary 413 and 415, services 404, 409 and 422. Every
+error body is `{"error", "errors"}`. A method an address does not take answers 405 with
+an `Allow` header (not listed per operation: it is no operation).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,6 +27,11 @@ class Operation:
     body: type[BaseModel] | None
     responses: dict[str, type[BaseModel]]
     upload: tuple[str, ...] = ()  # media types of a raw (non-JSON) request body, e.g. a photo
+    # JSON schemas of path parameters by name (a plain string when not named here), and of the
+    # query parameters; a "description" in one is the parameter's
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # status -> what it means here, over DESCRIPTIONS
 
 
 def document(operations: list[Operation], title: str, version: str) -> dict[str, Any]:
@@ -34,17 +46,19 @@ def document(operations: list[Operation], title: str, version: str) -> dict[str,
             "operationId": _operation_id(op),
             "responses": {
                 status: {
-                    "description": DESCRIPTIONS.get(status) or _first_line(model.__doc__) or status,
+                    "description": op.notes.get(status)
+                    or DESCRIPTIONS.get(status)
+                    or _first_line(model.__doc__)
+                    or status,
                     "content": {"application/json": {"schema": refs[(model, "serialization")]}},
                 }
-                for status, model in op.responses.items()
+                for status, model in sorted(op.responses.items())
             },
         }
-        params = re.findall(r"{(\w+)}", op.path)
-        if params:
-            entry["parameters"] = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
-            ]
+        parameters = [_parameter(name, schema, "path") for name, schema in _path_params(op).items()]
+        parameters += [_parameter(name, schema, "query") for name, schema in op.query.items()]
+        if parameters:
+            entry["parameters"] = parameters
         if op.body is not None:
             entry["requestBody"] = {
                 "required": True,
@@ -62,16 +76,32 @@ def document(operations: list[Operation], title: str, version: str) -> dict[str,
     }
 
 
+def _path_params(op: Operation) -> dict[str, dict[str, Any]]:
+    names = re.findall(r"{(\w+)}", op.path)
+    unknown = set(op.params) - set(names)
+    assert not unknown, f"{op.method} {op.path} declares parameters not in its path: {sorted(unknown)}"
+    return {name: op.params.get(name, {"type": "string"}) for name in names}
+
+
+def _parameter(name: str, schema: dict[str, Any], where: str) -> dict[str, Any]:
+    schema = dict(schema)
+    out: dict[str, Any] = {"name": name, "in": where, "required": where == "path"}
+    if "description" in schema:
+        out["description"] = schema.pop("description")
+    return {**out, "schema": schema}
+
+
 DESCRIPTIONS = {
     "200": "",
-    "400": "The request is malformed.",
+    "400": "The body says it is a multipart form but cannot be read as one (e.g. it has no boundary).",
     "401": "Not signed in, or the session has ended: sign in again (nothing is lost).",
-    "403": "Not allowed for this account, or the CSRF token is missing or wrong.",
+    "403": "Not allowed for this account's role, or the X-CSRF-Token header is missing or wrong (POST, PUT).",
     "404": "Not found (also when it exists but is not yours to see).",
     "409": "Conflicts with what is stored (e.g. the same audit id with other content).",
-    "413": "The body is larger than the limit.",
+    "413": "The body is larger than the limit; nothing was stored.",
+    "415": "The body is not of a type this address takes (see the request body's media types).",
     "422": "Invalid input; `errors` names each field or checklist item key.",
-    "503": "The database is unavailable; retry later.",
+    "503": "The database is unavailable; nothing was stored, retry later.",
 }
 
 

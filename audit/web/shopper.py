@@ -18,11 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.errors import Invalid, NotFound, Problem
+from audit.errors import Invalid, Problem
 from audit.services import audits, photos, review, visits
 from audit.web import assets
-from audit.web.api import ErrorOut, json_response, read_body
+from audit.web.api import ErrorOut, json_response
 from audit.web.auth import viewer_of
+from audit.web.boundary import path_id, read_body
 from audit.web.openapi import Operation
 
 OVERDUE_DAYS = 14  # overdue visits stay on the list this long
@@ -51,10 +52,7 @@ async def my_visits(request: Request) -> Response:
 
 
 async def visit_form(request: Request) -> Response:
-    try:
-        assignment_id = int(request.path_params["assignment_id"])
-    except ValueError:
-        raise NotFound("no such visit") from None
+    assignment_id = path_id(request, "assignment_id", "visit")
     found = await run_in_threadpool(visits.form, request.app.state.db, viewer_of(request), assignment_id)
     context = {"visit": found.visit, "spec": found.spec, "today": _today(request).date()}
     return request.app.state.templates.TemplateResponse(request, "shopper/visit.html", context)
@@ -83,7 +81,8 @@ class PhotoOut(BaseModel):
     height: int
 
 
-ERRORS = {"401": ErrorOut, "403": ErrorOut, "422": ErrorOut}
+# as api.ERRORS: 400 an unreadable multipart body, 401 no session, 422 a NUL in the query string, 503
+ERRORS = {"400": ErrorOut, "401": ErrorOut, "422": ErrorOut, "503": ErrorOut}
 OPERATIONS = [
     Operation("GET", "/api/session", "Who is signed in, and a fresh CSRF token", None, {"200": SessionOut, **ERRORS}),
     Operation(
@@ -91,8 +90,28 @@ OPERATIONS = [
         "/api/photos/{photo_id}",
         "Upload a photo ahead of its audit (idempotent on its id)",
         None,
-        {"201": PhotoOut, "200": PhotoOut, "409": ErrorOut, "413": ErrorOut, **ERRORS},
-        upload=("image/jpeg", "image/png", "image/webp"),
+        {
+            "201": PhotoOut,
+            "200": PhotoOut,
+            "403": ErrorOut,
+            "404": ErrorOut,
+            "409": ErrorOut,
+            "413": ErrorOut,
+            "415": ErrorOut,
+            **ERRORS,
+        },
+        upload=("image/jpeg", "image/png", "image/webp", "application/octet-stream"),
+        params={"photo_id": {"type": "string", "format": "uuid", "description": "the UUID the phone made"}},
+        notes={
+            "200": "The same id and picture were uploaded before: nothing changes.",
+            "403": "A manager (only shoppers and owners upload), or the X-CSRF-Token header is missing or wrong.",
+            "404": "There is nothing at this address (an id with a slash).",
+            "409": "The same id was uploaded with another picture, or by someone else.",
+            "413": "The picture is larger than AUDIT_MAX_PHOTO_BYTES.",
+            "415": "The body is not a picture (Content-Type other than image/... or application/octet-stream).",
+            "422": "Not a JPEG, PNG or WebP picture, empty, too many pixels, an id that is no UUID, or a NUL in the"
+            " query string.",
+        },
     ),
 ]
 
@@ -110,7 +129,7 @@ async def put_photo(request: Request) -> Response:
     except ValueError:
         raise Invalid(problems=[Problem("photo_id", "the photo id must be a UUID")]) from None
     limit = request.app.state.settings.max_photo_bytes
-    data = await read_body(request, limit)
+    data = await read_body(request, PHOTO_TYPES, limit)
     if not data:
         raise Invalid(problems=[Problem("photo", "the upload is empty")])
     stored = await run_in_threadpool(photos.store, request.app.state.db, viewer_of(request), photo_id, data)
@@ -118,6 +137,7 @@ async def put_photo(request: Request) -> Response:
     return json_response(body, status=201 if stored.status == "created" else 200)
 
 
+PHOTO_TYPES = ("image/", "application/octet-stream")
 SW_HEADERS = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"}
 
 

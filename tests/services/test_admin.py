@@ -242,10 +242,10 @@ def test_the_rotation_rule_counts_visits_made_and_repeats_within_one_batch(db, o
 
 def test_a_cancelled_visit_leaves_the_shoppers_list_and_may_no_longer_be_audited(db, org):
     visits = assignments.listing(db, "other@example.com")
-    assert assignments.may_visit(db, org.other_shopper, "STH-001")
+    assert assignments.may_submit(db, org.other_shopper, "STH-001")
     assignments.cancel(db, visits[0].id, org.owner)
     assert assignments.listing(db, "other@example.com") == []
-    assert not assignments.may_visit(db, org.other_shopper, "STH-001")
+    assert not assignments.may_submit(db, org.other_shopper, "STH-001")
     assert assignments.board(db, "upcoming", DAY - timedelta(days=60)) != []
     assert all(v.shopper != "other@example.com" for v in assignments.board(db, "upcoming", DAY - timedelta(days=60)))
     assert activity.entries(db, activity.Filters(kind="visit_cancelled"))[0].subject == f"visit {visits[0].id}"

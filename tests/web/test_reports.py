@@ -8,7 +8,7 @@ import pytest
 
 from audit.app import create_app
 from audit.domain import periods
-from audit.services import audits, organisation, stores
+from audit.services import assignments, audits, organisation, stores
 from audit.services.access import Viewer
 from audit.services.audits import Submission, Submitter
 from audit.storage import models
@@ -31,6 +31,8 @@ def submit(db, org):
             if isinstance(value, dict):
                 given[key] = value
         body = actors.body(spec, store=store, answers=given, notes=notes, finished=finished)
+        if not assignments.may_submit(db, org.shopper, store):  # a shopper audits only where sent
+            assignments.add(db, "shopper@example.com", store, spec.key, finished.date(), finished.date())
         outcome = audits.submit(db, submitter, Submission.model_validate(body), org.shopper)
         assert outcome.status == "created", outcome.problems
         return body["id"]

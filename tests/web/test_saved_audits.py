@@ -57,7 +57,21 @@ def test_a_refused_audit_is_reported_with_its_reason_and_stores_nothing(client, 
     page = bring_in(client, data).text
     assert "Refused" in page and "no shopper" in page
     wrong, _ = saved_file(org, store="XXX-999")
-    assert "unknown store" in bring_in(client, wrong).text
+    assert "no visit planned at store &#39;XXX-999&#39;" in bring_in(client, wrong).text
+    assert actors.count(db, models.Audit) == 0
+
+
+def test_an_audit_for_a_store_the_shopper_was_never_sent_to_is_refused_as_the_api_refuses_it(
+    client, shopper_client, org, db
+):
+    data, _ = saved_file(org, store="STH-001")  # the other shopper's store
+    page = bring_in(client, data).text
+    assert "Refused" in page and "no visit planned at store &#39;STH-001&#39;" in page
+    assert actors.count(db, models.Audit) == 0
+    submission = json.loads(data)["audits"][0]["submission"]
+    submission["answers"]["receipt_photo"] = {"value": "na"}
+    refused = shopper_client.post("/api/audits", json=submission)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "store"
     assert actors.count(db, models.Audit) == 0
 
 

@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.domain import imports
-from audit.errors import AppError, Invalid, NotFound, Problem
+from audit.errors import AppError, Invalid, Problem
 from audit.services import assignments, checklists, organisation
 from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text, upload_text
 from audit.web.auth import viewer_of
+from audit.web.boundary import path_id
 
 SAMPLE = "shopper,store,checklist,from,to\nshopper1@example.com,NTH-001,customer-service,2026-12-01,2026-12-07\n"
 
@@ -144,10 +145,7 @@ async def import_visits(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
-    raw = request.path_params["assignment_id"]
-    if not raw.isdigit():
-        raise NotFound("no such visit")
-    assignment_id = int(raw)
+    assignment_id = path_id(request, "assignment_id", "visit")
     form = await request.form()
     if not confirmed(form):
         message = (

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from audit.domain import text as text_rules
 from audit.errors import AppError, Invalid, Problem
 
 T = TypeVar("T")
@@ -63,10 +64,13 @@ async def upload_text(form: FormData, name: str, fallback: str = "", kind: str =
             if len(data) > MAX_UPLOAD:
                 raise Invalid(problems=[Problem(name, "the file is larger than 1 MB")])
             try:
-                return upload.filename, data.decode("utf-8-sig")
+                content = data.decode("utf-8-sig")
             except UnicodeDecodeError:
                 message = f"the file is not text in UTF-8: choose a {kind} file saved as UTF-8"
                 raise Invalid(problems=[Problem(name, message)]) from None
+            if text_rules.NUL in content:
+                raise Invalid(problems=[Problem(name, f"the file {text_rules.MESSAGE}")])
+            return upload.filename, content
         return "", text(form, fallback) if fallback else ""
     finally:
         await form.close()

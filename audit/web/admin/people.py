@@ -10,11 +10,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.errors import AppError, Invalid, NotFound, Problem
+from audit.errors import AppError, Invalid, Problem
 from audit.services import accounts, invitations, mail, organisation
 from audit.services.access import ROLES
 from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text
 from audit.web.auth import client_address, start_session, viewer_of
+from audit.web.boundary import path_id
 
 
 async def index(request: Request) -> Response:
@@ -134,10 +135,7 @@ async def enable(request: Request) -> Response:
 
 
 def _user_id(request: Request) -> int:
-    raw = request.path_params["user_id"]
-    if not raw.isdigit():
-        raise NotFound("no such person")
-    return int(raw)
+    return path_id(request, "user_id", "person")
 
 
 async def link_form(request: Request) -> Response:
