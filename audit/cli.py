@@ -232,7 +232,7 @@ def _read_password(from_stdin: bool) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings_module.from_env()  # fail here, loudly, rather than in every worker
+    settings = settings_module.from_env()  # fail here, loudly, rather than in every worker
     uvicorn.run(
         "audit.app:app_from_env",
         factory=True,
@@ -240,6 +240,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        # only these proxies may say who the client is (sign-in throttling counts per address)
+        forwarded_allow_ips=",".join(settings.forwarded_allow_ips),
         log_level="info",
     )
     return 0

@@ -5,6 +5,7 @@ Every variable here is listed in README.md (a test checks that).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -61,6 +62,8 @@ class Settings:
     brand_logo: Path | None = None
     rotation_days: int = 30
     smtp: Smtp | None = None
+    # The proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @property
     def signing_key(self) -> str:
@@ -132,7 +135,28 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         **_reports(env, defaults),
         rotation_days=_int(env, "AUDIT_ROTATION_DAYS", defaults.rotation_days, minimum=0),
         smtp=_smtp(env),
+        forwarded_allow_ips=_forwarded_allow_ips(env, defaults.forwarded_allow_ips),
     )
+
+
+def _forwarded_allow_ips(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...]:
+    """Addresses or networks (10.0.0.0/8) of the proxies in front of the app, or * for any."""
+    raw = env.get("AUDIT_FORWARDED_ALLOW_IPS", "").strip()
+    if not raw:
+        return default
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    if "*" in items:
+        if len(items) > 1:
+            raise SettingsError("AUDIT_FORWARDED_ALLOW_IPS must be * alone, or a list of addresses and networks")
+        return items
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"AUDIT_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return items
 
 
 def _smtp(env: Mapping[str, str]) -> Smtp | None:

@@ -4,12 +4,21 @@ Passwords are hashed with argon2id at argon2-cffi's current recommended
 parameters and rehashed at sign-in when those change. A session is a random
 token held by the browser; only its SHA-256 is stored, so signing out (or
 disabling the user) deletes the row and any copy of the cookie stops working.
+
+Sign-in throttling follows OWASP's device cookies: failures are counted per email and
+per client address, and per known device for a browser that signed in to that account
+before (a signed, long-lived cookie). A browser with its device cookie is counted on
+its own, so nobody else's failures (one address shared by a whole office, or an
+attacker guessing the account's password) stand in its way. Over the limit the wait
+is short and grows with each failure; it is never a long lockout.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,14 +27,23 @@ from pathlib import Path
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy.dialects import postgresql, sqlite
 
 from audit.errors import AppError, Conflict, Invalid, NotFound, Problem
 from audit.services.access import ROLES, Viewer
 from audit.storage import models
 from audit.storage.db import Database, Lookup
 
+# Each email, client address and known device may fail THROTTLE_FAILURES times; one failure
+# is forgiven every THROTTLE_FORGIVE (so 5 every 15 minutes go on for ever without a wait).
+# Beyond that each attempt waits THROTTLE_FIRST_WAIT after the last one, twice as long
+# with every further failure, never more than THROTTLE_MAX_WAIT.
 THROTTLE_FAILURES = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
+THROTTLE_FORGIVE = timedelta(minutes=3)
+THROTTLE_FIRST_WAIT = timedelta(seconds=2)
+THROTTLE_MAX_WAIT = timedelta(minutes=5)
+DEVICE_LIFETIME = timedelta(days=365)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 takes any length; this only bounds the work a request can ask for
 
@@ -41,7 +59,7 @@ class SignInFailed(AppError):
 
 
 class Throttled(AppError):
-    """Too many failed sign-ins."""
+    """Too many failed sign-ins: the next attempt may come at `until` (a short wait)."""
 
     status = 429
 
@@ -330,32 +348,39 @@ def _pg_codes() -> sa.ColumnElement[str]:
     return sa.func.string_agg(models.Region.code, sa.literal_column("','"))
 
 
-def sign_in(db: Database, email: str, password: str, client: str) -> tuple[str, Viewer]:
+def sign_in(db: Database, email: str, password: str, client: str, device: str = "") -> tuple[str, Viewer]:
     """A new session for the right email and password; raises SignInFailed or Throttled.
 
     The message is the same whether the email is unknown, the password wrong or the
-    user disabled, so nobody learns who has an account.
+    user disabled, so nobody learns who has an account. `device` is the browser's device
+    cookie (see `device_cookie`): when it was given to this account, the attempt is
+    counted for that device alone; otherwise for the email and the client address. The
+    attempt is counted before the password is checked, so of many sent at once only
+    those within the limit are checked; a successful one takes its count back (and
+    nothing else: earlier failures stay counted).
     """
     email = email.strip().lower()[:320]
-    until = throttled_until(db, email, client)
-    if until is not None:
-        raise Throttled(until)
     with db.session() as session:
         user = session.scalar(sa.select(models.User).where(models.User.email == email))
+    known = _device_of(db, device, user.id if user is not None else None)
+    reserved = _reserve(db, _counted(email, client, known))
     stored = user.password_hash if user is not None else None
     good = _verify(stored or _DUMMY_HASH, password[:MAX_PASSWORD]) and stored is not None
     if user is None or not good or user.disabled:
         with db.write_session() as session:
             reason = "unknown email" if user is None else "disabled" if user.disabled and good else "wrong password"
             record(session, "sign_in_failed", email, user.id if user else None, client=client, detail=reason)
+            _forget_cleared(session)
         raise SignInFailed("The email or password is not right.")
     assert user.id is not None and stored is not None
     with db.write_session() as session:
+        _release(db, session, reserved)
         if _hasher.check_needs_rehash(stored):
             session.execute(
                 sa.update(models.User).where(models.User.id == user.id).values(password_hash=_hasher.hash(password))
             )
         record(session, "signed_in", email, user.id, user.id, client=client)
+        _forget_cleared(session)
     token = _open_session(db, user.id, user.role)
     viewer = session_viewer(db, token)
     assert viewer is not None
@@ -369,29 +394,152 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-def throttled_until(db: Database, email: str, client: str) -> datetime | None:
-    """When sign-in may be tried again, if 5 failures for this email or this address
-    fell within the last 15 minutes (since their last successful sign-in)."""
+def _devices(db: Database) -> URLSafeTimedSerializer:
+    serializer = db.memo.get("device-cookies")
+    if serializer is None:
+        serializer = db.memo["device-cookies"] = URLSafeTimedSerializer(db.settings.signing_key, salt="audit.device")
+    return serializer
+
+
+def device_cookie(db: Database, user_id: int) -> str:
+    """A new device cookie for the browser a person just signed in on (OWASP "device
+    cookies"): signed, bound to that person, with a random id of its own."""
+    return _devices(db).dumps({"u": user_id, "d": secrets.token_urlsafe(16)})
+
+
+def _device_of(db: Database, cookie: str, user_id: int | None) -> str:
+    """The device's id when `cookie` is a device cookie of this person, not older than a
+    year; else ''. Anyone else's cookie (the attacker's own account's) counts for nothing."""
+    if not cookie or user_id is None:
+        return ""
+    try:
+        data = _devices(db).loads(cookie, max_age=int(DEVICE_LIFETIME.total_seconds()))
+    except BadData:
+        return ""
+    if not isinstance(data, dict) or data.get("u") != user_id or not isinstance(data.get("d"), str):
+        return ""
+    return data["d"][:64]
+
+
+def _counted(email: str, client: str, device: str) -> list[tuple[str, str]]:
+    """What an attempt counts against: a known device alone, else the email and the address."""
+    if device:
+        return [("device", device)]
+    return [("email", email)] + ([("client", _client_key(client))] if client else [])
+
+
+def _client_key(client: str) -> str:
+    """The address counted: an IPv6 address by its /64, which one machine usually holds whole."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client[:320]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    scope: str
+    subject: str
+    at: datetime  # when it was counted: the row's last_at unless another attempt came since
+    previous_last: datetime
+
+
+def _level(clear_at: datetime, now: datetime) -> int:
+    """How many failures are still counted: one is forgiven every THROTTLE_FORGIVE."""
+    if clear_at <= now:
+        return 0
+    return math.ceil((clear_at - now) / THROTTLE_FORGIVE)
+
+
+def _wait(level: int) -> timedelta:
+    if level < THROTTLE_FAILURES:
+        return timedelta(0)
+    return min(THROTTLE_FIRST_WAIT * 2 ** min(level - THROTTLE_FAILURES, 30), THROTTLE_MAX_WAIT)
+
+
+def _ready_at(clear_at: datetime, last_at: datetime, now: datetime) -> datetime:
+    """The first moment from `now` on when another attempt may come: the wait after the
+    last attempt shrinks as failures are forgiven meanwhile."""
+    moment = now
+    while True:
+        level = _level(clear_at, moment)
+        if level < THROTTLE_FAILURES:
+            return moment
+        ready = last_at + _wait(level)
+        if ready <= moment:
+            return moment
+        one_less = clear_at - (level - 1) * THROTTLE_FORGIVE  # when the level drops by one
+        if ready <= one_less:
+            return ready
+        moment = one_less
+
+
+def _lock(db: Database, session: sa.orm.Session, scope: str, subject: str, now: datetime) -> tuple[datetime, datetime]:
+    """The counter's (clear_at, last_at), its row made if missing and locked until commit:
+    on PostgreSQL the upsert holds the row lock, on SQLite the write transaction holds the
+    database's write lock."""
+    table = models.SignInThrottle.__table__
+    insert = sqlite.insert if db.is_sqlite else postgresql.insert
+    statement = (
+        insert(table)
+        .values(scope=scope, subject=subject, clear_at=now, last_at=now)
+        .on_conflict_do_update(index_elements=["scope", "subject"], set_={"clear_at": table.c.clear_at})
+        .returning(table.c.clear_at, table.c.last_at)
+    )
+    clear_at, last_at = session.execute(statement).one()
+    return clear_at, last_at
+
+
+def _store(session: sa.orm.Session, scope: str, subject: str, clear_at: datetime, last_at: datetime) -> None:
+    table = models.SignInThrottle.__table__
+    session.execute(
+        sa.update(table)
+        .where(table.c.scope == scope, table.c.subject == subject)
+        .values(clear_at=clear_at, last_at=last_at)
+    )
+
+
+def _reserve(db: Database, keys: list[tuple[str, str]]) -> list[_Reservation]:
+    """Counts this attempt as a failure for every key, before the password is checked;
+    raises Throttled (counting nothing) when any key must still wait. Rows are locked in
+    one order, so two attempts never wait for each other's locks."""
     now = models.now()
-    with db.session() as session:
-        for column, value in ((models.SecurityEvent.email, email), (models.SecurityEvent.client, client)):
-            if not value:
-                continue
-            last_success = session.scalar(
-                sa.select(sa.func.max(models.SecurityEvent.at)).where(
-                    models.SecurityEvent.kind == "signed_in", column == value
-                )
-            )
-            since = max(now - THROTTLE_WINDOW, last_success) if last_success else now - THROTTLE_WINDOW
-            failures = session.scalars(
-                sa.select(models.SecurityEvent.at)
-                .where(models.SecurityEvent.kind == "sign_in_failed", column == value, models.SecurityEvent.at > since)
-                .order_by(models.SecurityEvent.at.desc())
-                .limit(THROTTLE_FAILURES)
-            ).all()
-            if len(failures) >= THROTTLE_FAILURES:
-                return failures[-1] + THROTTLE_WINDOW
-    return None
+    with db.write_session() as session:
+        counters = [(scope, subject, *_lock(db, session, scope, subject, now)) for scope, subject in sorted(keys)]
+        ready = max(_ready_at(clear_at, last_at, now) for _, _, clear_at, last_at in counters)
+        if ready > now:
+            raise Throttled(ready)  # leaves the write session: rolled back, nothing counted
+        reserved = []
+        for scope, subject, clear_at, last_at in counters:
+            _store(session, scope, subject, max(clear_at, now) + THROTTLE_FORGIVE, now)
+            reserved.append(_Reservation(scope, subject, now, last_at))
+        return reserved
+
+
+def _release(db: Database, session: sa.orm.Session, reserved: list[_Reservation]) -> None:
+    """A successful attempt takes back its own count, and only that."""
+    now = models.now()
+    for r in reserved:
+        clear_at, last_at = _lock(db, session, r.scope, r.subject, now)
+        last = r.previous_last if last_at == r.at else last_at  # no attempt since: as if this one never came
+        _store(session, r.scope, r.subject, clear_at - THROTTLE_FORGIVE, last)
+
+
+def _forget_cleared(session: sa.orm.Session) -> None:
+    """Deletes counters with nothing left counted; rows another attempt holds are left alone."""
+    table = models.SignInThrottle.__table__
+    cleared = (
+        sa.select(table.c.scope, table.c.subject)
+        .where(table.c.clear_at <= models.now())
+        .limit(100)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(sa.delete(table).where(sa.tuple_(table.c.scope, table.c.subject).in_(cleared)))
 
 
 def session_lifetime(db: Database, role: str) -> timedelta:

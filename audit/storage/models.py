@@ -103,6 +103,22 @@ class SecurityEvent(SQLModel, table=True):
     detail: str = Field(default="", max_length=500)
 
 
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per email, client address or known device (see accounts.sign_in).
+
+    `clear_at` is when every failure counted so far is forgiven (one every few minutes),
+    so the count now is how many forgiving periods lie between now and then; `last_at`
+    is the latest attempt, from which a growing wait is measured. A row whose `clear_at`
+    has passed means nothing and is deleted.
+    """
+
+    __tablename__ = "sign_in_throttles"
+    scope: str = Field(primary_key=True, max_length=8)  # email, client or device
+    subject: str = Field(primary_key=True, max_length=320)
+    clear_at: datetime = _utc(index=True)
+    last_at: datetime = _utc()
+
+
 class Invitation(SQLModel, table=True):
     """A one-time link that lets a person set their own password (first time or reset).
     Only the token's hash is stored, like sessions: a copy of the database opens nothing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -32,28 +33,49 @@ async def login_form(request: Request) -> Response:
     return _render(request, "login.html", {"next": _safe_next(request.query_params.get("next", "/")), "email": ""})
 
 
+def device_cookie_name(request: Request) -> str:
+    """The known-device cookie (see accounts.device_cookie); over https pinned to this host."""
+    return "__Host-audit-device" if request.app.state.settings.https else "audit-device"
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
 async def login(request: Request) -> Response:
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/")))
     context = {"next": target, "email": email}
+    db = request.app.state.db
+    device = request.cookies.get(device_cookie_name(request), "")
     try:
-        token, viewer = await run_in_threadpool(
-            accounts.sign_in, request.app.state.db, email, password, client_address(request)
-        )
+        token, viewer = await run_in_threadpool(accounts.sign_in, db, email, password, client_address(request), device)
     except accounts.Throttled as exc:
-        zone = ZoneInfo(request.app.state.settings.timezone)
-        when = exc.until.astimezone(zone).strftime("%H:%M")
-        context["error"] = f"Too many failed sign-ins. Try again after {when} ({request.app.state.settings.timezone})."
+        seconds = max(1, math.ceil((exc.until - accounts.models.now()).total_seconds()))
+        context["error"] = f"Too many failed sign-ins. Try again in {_in_words(seconds)}."
         response = _render(request, "login.html", context, status=429)
-        seconds = max(1, int((exc.until - accounts.models.now()).total_seconds()))
         response.headers["Retry-After"] = str(seconds)
         return response
     except accounts.SignInFailed as exc:
         context["error"] = exc.message
         return _render(request, "login.html", context, status=401)
     start_session(request, token, viewer)
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    # This browser is now known for this person: their next sign-in here is counted
+    # on its own, so failures of others from the same address never stand in the way.
+    response.set_cookie(
+        device_cookie_name(request),
+        accounts.device_cookie(db, viewer.id),
+        max_age=int(accounts.DEVICE_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.https,
+    )
+    return response
 
 
 async def logout(request: Request) -> Response:
