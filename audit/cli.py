@@ -11,10 +11,9 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import OperationalError
 
@@ -126,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("shopper", help="the shopper's email (see: audit users list)")
     add.add_argument("store", help="store code, e.g. NTH-001")
     add.add_argument("checklist", help="checklist key, e.g. customer-service (see: audit checklists list)")
-    add.add_argument("--from", dest="starts_on", metavar="DAY", type=_day, default=date.today(), help="first day")
+    add.add_argument(
+        "--from", dest="starts_on", metavar="DAY", type=_day, help="first day (default: today in AUDIT_TIMEZONE)"
+    )
     add.add_argument("--to", dest="ends_on", metavar="DAY", type=_day, help="last day (default: the first day)")
     add.set_defaults(run=cmd_assignments_add)
     show = plan.add_parser("list", help="planned visits whose window has not ended")
@@ -165,7 +166,7 @@ def _report_parsers(commands: argparse._SubParsersAction) -> None:
         sub = report.add_parser(scope, help=f"the PDF report of a {scope} over a period")
         sub.add_argument("code", help="store code (e.g. NTH-001)" if scope == "store" else "region code (e.g. NTH)")
         _period_options(sub)
-        sub.add_argument("--checklist", default="customer-service", help="checklist key")
+        sub.add_argument("--checklist", default="", help="checklist key (default: AUDIT_DEFAULT_CHECKLIST)")
         sub.add_argument("-o", "--output", type=Path, help="file to write (default: the report's name, here)")
         sub.set_defaults(run=cmd_report_period, scope=scope)
     batch = report.add_parser("audits", help="a ZIP of every audit PDF of a store or region, made on every core")
@@ -326,16 +327,18 @@ def cmd_checklists_list(args: argparse.Namespace) -> int:
 def cmd_assignments_add(args: argparse.Namespace) -> int:
     from audit.services import assignments
 
-    ends_on = args.ends_on or args.starts_on
-    if ends_on < args.starts_on:
-        raise Refused("--to is before --from")
-    if ends_on < date.today():
-        raise Refused(f"the window ended on {ends_on}: plan visits from today on")
-    shopper, store = args.shopper.strip().lower(), args.store.strip().upper()
-    visit = assignments.Planned(shopper, store, args.checklist.strip(), args.starts_on, ends_on)
     with _database() as db:
+        today = db.settings.today()  # the company's day, as the planning page's
+        starts_on = args.starts_on or today
+        ends_on = args.ends_on or starts_on
+        if ends_on < starts_on:
+            raise Refused("--to is before --from")
+        if ends_on < today:
+            raise Refused(f"the window ended on {ends_on}: plan visits from today on")
+        shopper, store = args.shopper.strip().lower(), args.store.strip().upper()
+        visit = assignments.Planned(shopper, store, args.checklist.strip(), starts_on, ends_on)
         # the same rules as planning in the browser: rotation, disabled people, archived stores
-        (new,) = assignments.plan(db, [visit], db.settings.rotation_days, today=date.today())
+        (new,) = assignments.plan(db, [visit], db.settings.rotation_days, today=today)
     print(f"assignment {new}: {shopper} visits {store} with {visit.checklist}, {visit.starts_on} to {ends_on}")
     return 0
 
@@ -346,7 +349,7 @@ def cmd_assignments_list(args: argparse.Namespace) -> int:
     with _database() as db:
         if args.shopper:
             accounts.user_id(db, args.shopper)  # an unknown email is an error, not an empty list
-        rows = assignments.listing(db, args.shopper, None if args.all else date.today())
+        rows = assignments.listing(db, args.shopper, None if args.all else db.settings.today())
     if not rows:
         print("no assignments")
         return 0
@@ -407,7 +410,7 @@ def _report_period(db: Database, args: argparse.Namespace) -> Any:
 
     zone = db.settings.timezone
     try:
-        return periods.resolve(datetime.now(ZoneInfo(zone)).date(), zone, args.period, args.first, args.last)
+        return periods.resolve(db.settings.today(), zone, args.period, args.first, args.last)
     except periods.PeriodError as exc:
         raise Refused(str(exc)) from None
 
@@ -441,7 +444,8 @@ def cmd_report_period(args: argparse.Namespace) -> int:
     from audit.services import reports
 
     with _database() as db:
-        order = reports.Order(args.scope, SYSTEM, args.code, _report_period(db, args), args.checklist)
+        checklist = args.checklist or db.settings.default_checklist
+        order = reports.Order(args.scope, SYSTEM, args.code, _report_period(db, args), checklist)
         return _write_report(db, order, args.output)
 
 

@@ -11,7 +11,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,6 +64,16 @@ class Settings:
     smtp: Smtp | None = None
     # The proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips).
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    default_checklist: str = "customer-service"
+
+    def now(self) -> datetime:
+        """Now on the company's clock (`AUDIT_TIMEZONE`)."""
+        return datetime.now(ZoneInfo(self.timezone))
+
+    def today(self) -> date:
+        """Today in the company's time zone: the one "today" of pages, planning and the
+        command line, so a visit planned at 00:30 is on the same day everywhere."""
+        return self.now().date()
 
     @property
     def signing_key(self) -> str:
@@ -131,6 +141,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         review_required=_bool(env, "AUDIT_REVIEW_REQUIRED", False),
         timezone=timezone,
         checklists_dir=Path(env.get("AUDIT_CHECKLISTS_DIR", str(defaults.checklists_dir))),
+        default_checklist=_checklist_key(env, defaults.default_checklist),
         sqlite_busy_timeout_ms=_int(env, "AUDIT_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms, minimum=0),
         **_reports(env, defaults),
         rotation_days=_int(env, "AUDIT_ROTATION_DAYS", defaults.rotation_days, minimum=0),
@@ -202,6 +213,15 @@ def _reports(env: Mapping[str, str], defaults: Settings) -> dict[str, object]:
         "brand_accent": accent.lower(),
         "brand_logo": Path(logo) if logo else None,
     }
+
+
+def _checklist_key(env: Mapping[str, str], default: str) -> str:
+    key = env.get("AUDIT_DEFAULT_CHECKLIST", default).strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", key):
+        raise SettingsError(
+            f"AUDIT_DEFAULT_CHECKLIST: {key!r} is not a checklist key (lowercase letters, digits and -)"
+        )
+    return key
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

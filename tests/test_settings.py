@@ -55,3 +55,20 @@ def test_development_keeps_one_generated_key_for_every_worker(tmp_path):
     a = Settings(sqlite_path=tmp_path / "audit.db").signing_key
     b = Settings(sqlite_path=tmp_path / "audit.db").signing_key
     assert a == b and len(a) >= 40
+
+
+def test_the_default_checklist_is_a_setting_refused_when_it_cannot_be_a_key():
+    assert settings_module.from_env({}).default_checklist == "customer-service"
+    assert settings_module.from_env({"AUDIT_DEFAULT_CHECKLIST": "quick-visit"}).default_checklist == "quick-visit"
+    with pytest.raises(SettingsError, match="AUDIT_DEFAULT_CHECKLIST"):
+        settings_module.from_env({"AUDIT_DEFAULT_CHECKLIST": "Quick Visit!"})
+
+
+def test_today_is_the_company_s_day_not_the_server_s():
+    from datetime import UTC, datetime, timedelta
+
+    ahead = settings_module.from_env({"AUDIT_TIMEZONE": "Pacific/Kiritimati"})  # UTC+14
+    behind = settings_module.from_env({"AUDIT_TIMEZONE": "Pacific/Pago_Pago"})  # UTC-11
+    utc_day = datetime.now(UTC).date()
+    assert ahead.today() - behind.today() == timedelta(days=1)
+    assert behind.today() <= utc_day <= ahead.today()

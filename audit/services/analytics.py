@@ -114,8 +114,9 @@ class RegionRow:
         return round(self.score.score - self.previous.score, 1)
 
 
-def company(db: Database, viewer: Viewer, period: Period, checklist: str = "customer-service") -> list[RegionRow]:
+def company(db: Database, viewer: Viewer, period: Period, checklist: str = "") -> list[RegionRow]:
     """Every region the viewer sees, side by side: score, audits, change and rank."""
+    checklist = checklist or db.settings.default_checklist
     visible = visible_regions(viewer)
     now = region_scores(db, period.start, period.end, visible, checklist)
     before = {r.code: r.score for r in region_scores(db, *_range(period.previous()), visible, checklist)}

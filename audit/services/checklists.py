@@ -66,10 +66,6 @@ def import_spec(db: Database, spec: Checklist, source: str) -> ImportResult:
     return ImportResult(key=spec.key, version=spec.version, created=created, became_current=became_current)
 
 
-def import_directory(db: Database, directory: Path) -> list[ImportResult]:
-    return [import_file(db, path) for path in sorted(directory.glob("*.toml"))]
-
-
 def current(db: Database, key: str) -> Checklist:
     with db.session() as session:
         record = session.get(models.Checklist, key)

@@ -114,8 +114,9 @@ def _region_stores(session: sa.orm.Session, viewer: Viewer, code: str) -> tuple[
 
 
 def branch_comparison(
-    db: Database, viewer: Viewer, region_code: str, period: Period, checklist: str = "customer-service"
+    db: Database, viewer: Viewer, region_code: str, period: Period, checklist: str = ""
 ) -> Comparison:
+    checklist = checklist or db.settings.default_checklist
     spec = checklists.current(db, checklist)
     with db.session() as session:
         region, stores = _region_stores(session, viewer, region_code)
@@ -144,9 +145,6 @@ def branch_comparison(
         previous=region_score(r.previous for r in rows),
         checklists=available,
     )
-
-
-SORTS = {"rank", "code", "name", "score", "audits", "change"}
 
 
 def sorted_rows(rows: list[BranchRow], key: str, descending: bool) -> list[BranchRow]:
@@ -214,10 +212,9 @@ def _failures(session: sa.orm.Session, region_id: int, start: datetime, end: dat
     )
 
 
-def heatmap(
-    db: Database, viewer: Viewer, region_code: str, period: Period, checklist: str = "customer-service"
-) -> Heatmap:
+def heatmap(db: Database, viewer: Viewer, region_code: str, period: Period, checklist: str = "") -> Heatmap:
     """Failure rate of every scored behaviour in every store, and the region's five weakest."""
+    checklist = checklist or db.settings.default_checklist
     spec = checklists.current(db, checklist)
     with db.session() as session:
         region, stores = _region_stores(session, viewer, region_code)

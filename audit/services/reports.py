@@ -229,9 +229,8 @@ def _missed_by_audit(db: Database, audit_ids: list[str]) -> dict[str, tuple[int,
         return {audit_id: (int(missed), int(seen)) for audit_id, missed, seen in session.execute(query).all()}
 
 
-def store_report(
-    db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "customer-service"
-) -> Report:
+def store_report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> Report:
+    checklist = checklist or db.settings.default_checklist
     result = stores.report(db, viewer, code, period, checklist)
     zone = ZoneInfo(period.zone)
     by_audit = [
@@ -257,9 +256,8 @@ def _span(period: Period) -> str:
 # A region's branches -------------------------------------------------------------------------
 
 
-def region_report(
-    db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "customer-service"
-) -> Report:
+def region_report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> Report:
+    checklist = checklist or db.settings.default_checklist
     result = comparison.branch_comparison(db, viewer, code, period, checklist)
     heat = comparison.heatmap(db, viewer, code, period, checklist)
     ranked = comparison.sorted_rows(result.rows, "rank", False)
@@ -297,7 +295,7 @@ class Order:
     viewer: Viewer
     key: str  # audit id, store code or region code
     period: Period | None = None
-    checklist: str = "customer-service"
+    checklist: str = ""  # the company's default checklist when empty
     for_store: bool = False
 
 

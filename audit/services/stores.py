@@ -66,7 +66,8 @@ class StoreReport:
     checklists: list[tuple[str, str]] = field(default_factory=list)  # to choose from
 
 
-def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "customer-service") -> StoreReport:
+def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> StoreReport:
+    checklist = checklist or db.settings.default_checklist
     spec = checklists.current(db, checklist)
     with db.session() as session:
         row = session.execute(

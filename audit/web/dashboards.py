@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,12 +16,7 @@ from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
 from audit.services import analytics, audits, checklists, comparison, review, stores
-from audit.settings import Settings
 from audit.web.auth import viewer_of
-
-
-def _today(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
 def period_of(request: Request) -> periods.Period:
@@ -32,7 +26,7 @@ def period_of(request: Request) -> periods.Period:
     q = request.query_params
     try:
         return periods.resolve(
-            _today(settings), settings.timezone, q.get("period", ""), q.get("from", ""), q.get("to", "")
+            settings.today(), settings.timezone, q.get("period", ""), q.get("from", ""), q.get("to", "")
         )
     except periods.PeriodError as exc:
         raise Invalid(str(exc), problems=[Problem("period", str(exc))]) from None
@@ -59,11 +53,16 @@ def page_period(request: Request) -> PagePeriod:
             raise  # a program asked: the same 422 as every download and the API
         settings = request.app.state.settings
         keep = {k: v for k, v in typed.items() if k == "checklist"}
-        return PagePeriod(periods.resolve(_today(settings), settings.timezone), keep, typed, exc.problems[0].message)
+        return PagePeriod(periods.resolve(settings.today(), settings.timezone), keep, typed, exc.problems[0].message)
 
 
 T = TypeVar("T")
 FILTERS = ("period", "from", "to", "checklist")
+
+
+def checklist_of(request: Request) -> str:
+    """The checklist a page or download shows: the `checklist` filter, else the company's default."""
+    return request.query_params.get("checklist") or request.app.state.settings.default_checklist
 
 
 def filters_of(request: Request) -> dict[str, str]:
@@ -73,7 +72,7 @@ def filters_of(request: Request) -> dict[str, str]:
 
 async def build(request: Request, report: Callable[..., T], period: periods.Period) -> T:
     """Calls a report service (db, viewer, code, period, checklist) with this request's filters."""
-    checklist = request.query_params.get("checklist", "customer-service")
+    checklist = checklist_of(request)
     args = (request.app.state.db, viewer_of(request), request.path_params["code"], period, checklist)
     return await run_in_threadpool(report, *args)
 
@@ -187,7 +186,7 @@ async def heatmap(request: Request) -> Response:
 
 async def company(request: Request) -> Response:
     shown = page_period(request)
-    checklist = request.query_params.get("checklist", "customer-service")
+    checklist = checklist_of(request)
     db, viewer = request.app.state.db, viewer_of(request)
     rows = await run_in_threadpool(analytics.company, db, viewer, shown.period, checklist)
     context = {"rows": rows, "period": shown.period, "band": comparison.band, "checklist": checklist}

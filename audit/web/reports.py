@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from audit.services import reports
 from audit.services.rendering import RenderPool
 from audit.web.auth import viewer_of
-from audit.web.dashboards import period_of
+from audit.web.dashboards import checklist_of, period_of
 
 
 def renderer(request: Request) -> RenderPool:
@@ -45,8 +45,9 @@ async def audit_pdf(request: Request) -> Response:
 
 
 def _order(request: Request, kind: Literal["store", "region"]) -> reports.Order:
-    checklist = request.query_params.get("checklist", "customer-service")
-    return reports.Order(kind, viewer_of(request), request.path_params["code"], period_of(request), checklist)
+    return reports.Order(
+        kind, viewer_of(request), request.path_params["code"], period_of(request), checklist_of(request)
+    )
 
 
 async def store_pdf(request: Request) -> Response:

@@ -157,3 +157,19 @@ def test_the_home_page_scores_one_checklist_as_the_region_and_store_pages_do(cli
     leeds = re.search(r"Leeds.*?(\d+\.\d)&nbsp;%", home, re.S)
     assert leeds and f"{leeds.group(1)}&nbsp;%" in store and "1 audit" in store
     assert "audits made with the Customer service visit checklist" in home
+
+
+def test_pages_and_downloads_show_the_default_checklist_of_the_settings(settings, org, db):
+    from starlette.testclient import TestClient
+
+    from audit.app import create_app
+
+    app = create_app(settings.with_(default_checklist="quick-visit"))
+    with TestClient(app, follow_redirects=False) as client:
+        actors.sign_in(client, "owner@example.com")
+        assert "Quick visit" in client.get("/").text
+        region = client.get("/regions/STH?from=2026-10-01&to=2026-11-30").text
+        assert '<option value="quick-visit" selected>' in region
+        assert client.get("/api/regions/STH/comparison?from=2026-10-01&to=2026-11-30").json()["checklist"] == (
+            "quick-visit"
+        )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +18,7 @@ SAMPLE = "shopper,store,checklist,from,to\nshopper1@example.com,NTH-001,customer
 
 
 def _today(request: Request) -> date:
-    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    return request.app.state.settings.today()
 
 
 async def _plan(request: Request, visits: list[assignments.Planned]) -> list[int]:
@@ -66,7 +65,7 @@ async def new(request: Request) -> Response:
     today = _today(request)
     values = {
         "shopper": request.query_params.get("shopper", ""),
-        "checklist": "customer-service",
+        "checklist": request.app.state.settings.default_checklist,
         "from": today.isoformat(),
         "to": (today + timedelta(days=6)).isoformat(),
         "stores": [],
