@@ -70,7 +70,7 @@ def document(operations: list[Operation], title: str, version: str) -> dict[str,
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
+        "info": {"title": title, "version": version, "description": ABOUT},
         "paths": paths,
         "components": {"schemas": schema.get("$defs", {})},
     }
@@ -91,6 +91,11 @@ def _parameter(name: str, schema: dict[str, Any], where: str) -> dict[str, Any]:
     return {**out, "schema": schema}
 
 
+ABOUT = (
+    "Sign in at /login: the session is a cookie. Every POST and PUT also needs the session's CSRF token in the"
+    ' X-CSRF-Token header (GET /api/session gives it). Errors under /api/ answer `{"error", "errors"}`; a'
+    " method an address does not take answers 405 with an `Allow` header naming those it does."
+)
 DESCRIPTIONS = {
     "200": "",
     "400": "The body says it is a multipart form but cannot be read as one (e.g. it has no boundary).",
