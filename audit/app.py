@@ -21,8 +21,8 @@ from starlette.templating import Jinja2Templates
 from audit import settings as settings_module
 from audit.errors import AppError
 from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUBMITTERS
-from audit.services.audits import Submitter
-from audit.services.branding import BrandCache
+from audit.services.audits.submission import Submitter
+from audit.services.company.branding import BrandCache
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
 from audit.web import account, api, brand, dashboards, exports, openapi, pages, reports, review, shopper, uploads

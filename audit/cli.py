@@ -325,7 +325,7 @@ def cmd_checklists_list(args: argparse.Namespace) -> int:
 
 
 def cmd_assignments_add(args: argparse.Namespace) -> int:
-    from audit.services import assignments
+    from audit.services.planning import assignments
 
     with _database() as db:
         today = db.settings.today()  # the company's day, as the planning page's
@@ -344,7 +344,8 @@ def cmd_assignments_add(args: argparse.Namespace) -> int:
 
 
 def cmd_assignments_list(args: argparse.Namespace) -> int:
-    from audit.services import accounts, assignments
+    from audit.services.people import accounts
+    from audit.services.planning import assignments
 
     with _database() as db:
         if args.shopper:
@@ -361,7 +362,7 @@ def cmd_assignments_list(args: argparse.Namespace) -> int:
 
 
 def cmd_users_create(args: argparse.Namespace) -> int:
-    from audit.services import accounts
+    from audit.services.people import accounts
 
     password = _read_password(args.password_stdin)
     with _database() as db:
@@ -372,7 +373,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
-    from audit.services import accounts
+    from audit.services.people import accounts
 
     with _database() as db:
         people = accounts.list_users(db)
@@ -387,7 +388,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 
 def cmd_users_set_password(args: argparse.Namespace) -> int:
-    from audit.services import accounts
+    from audit.services.people import accounts
 
     password = _read_password(args.password_stdin)
     with _database() as db:
@@ -397,7 +398,7 @@ def cmd_users_set_password(args: argparse.Namespace) -> int:
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
-    from audit.services import accounts
+    from audit.services.people import accounts
 
     with _database() as db:
         accounts.disable(db, args.email)
@@ -416,9 +417,9 @@ def _report_period(db: Database, args: argparse.Namespace) -> Any:
 
 
 def _pool(db: Database) -> Any:
-    from audit.services.rendering import RenderPool
+    from audit.services import reports
 
-    return RenderPool(db.settings)
+    return reports.render_pool(db.settings)
 
 
 def _write_report(db: Database, order: Any, output: Path | None) -> int:

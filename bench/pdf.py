@@ -37,8 +37,10 @@ sys.path.insert(0, str(ROOT))
 from audit.domain import periods  # noqa: E402
 from audit.services import reports  # noqa: E402
 from audit.services.access import Viewer  # noqa: E402
-from audit.services.pdf import render_pdf  # noqa: E402
-from audit.services.rendering import Job, RenderPool  # noqa: E402
+from audit.services.reports import BUILDER  # noqa: E402
+from audit.services.reports.job import Job  # noqa: E402
+from audit.services.reports.pdf import render_pdf  # noqa: E402
+from audit.services.reports.pool import RenderPool  # noqa: E402
 from audit.settings import Settings  # noqa: E402
 from audit.storage import models  # noqa: E402
 from audit.storage.db import Database  # noqa: E402
@@ -87,7 +89,7 @@ def batch_run(db: Database, batch: reports.Batch, count: int, workers: int) -> f
     """PDFs per second for the first `count` audits of the batch, written to a ZIP on disk,
     with the peak memory of this process (sampled) and of each worker (its high-water mark)."""
     part = reports.Batch(batch.filename, batch.entries[:count], batch.viewer)
-    pool = RenderPool(db.settings.with_(report_workers=workers, report_timeout_seconds=120))
+    pool = RenderPool(db.settings.with_(report_workers=workers, report_timeout_seconds=120), BUILDER)
     before, peak, done = rss_mb("self"), [0.0], threading.Event()
 
     def sample() -> None:

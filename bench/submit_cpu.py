@@ -45,7 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from audit.app import create_app  # noqa: E402
-from audit.services import accounts, assignments, audits  # noqa: E402
+from audit.services import audits  # noqa: E402
+from audit.services.people import accounts  # noqa: E402
+from audit.services.planning import assignments  # noqa: E402
 from audit.settings import Settings  # noqa: E402
 from audit.storage import bulk, migrate  # noqa: E402
 from audit.storage.db import Database  # noqa: E402

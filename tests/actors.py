@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from audit.domain.checklist import Checklist, Item
-from audit.services import accounts, assignments, checklists, organisation
+from audit.services import checklists
+from audit.services.company import organisation
+from audit.services.people import accounts
+from audit.services.planning import assignments
 from audit.settings import ROOT
 from audit.storage.db import Database
 

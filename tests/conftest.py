@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from audit.app import create_app
-from audit.services import accounts
+from audit.services.people import accounts
 from audit.settings import ROOT, Settings
 from audit.storage import migrate
 from audit.storage.db import Database

@@ -129,7 +129,7 @@ def test_a_bad_setting_is_refused_without_a_traceback(capsys, monkeypatch):
 def test_users_create_list_set_password_and_disable(capsys, env, org, monkeypatch):
     import io
 
-    from audit.services import accounts
+    from audit.services.people import accounts
 
     monkeypatch.setattr("sys.stdin", io.StringIO("a-fine-long-phrase\n"))
     code, out, _ = run(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from audit.domain import checklist as spec_module
 from audit.domain.checklist import Checklist
 from audit.errors import NotFound
-from audit.services import activity
+from audit.services.company import activity
 from audit.storage import models
 from audit.storage.db import Database
 

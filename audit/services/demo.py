@@ -18,7 +18,10 @@ import sqlalchemy as sa
 
 from audit.domain.checklist import Checklist, Item
 from audit.errors import Conflict, NotFound
-from audit.services import accounts, assignments, audits, checklists, organisation
+from audit.services import audits, checklists
+from audit.services.company import organisation
+from audit.services.people import accounts
+from audit.services.planning import assignments
 from audit.storage import models
 from audit.storage.db import Database
 

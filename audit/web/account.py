@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from audit.errors import Invalid
-from audit.services import accounts
+from audit.services.people import accounts
 from audit.web.auth import client_address, end_session, start_session, viewer_of
 
 

@@ -24,8 +24,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audit.errors import AppError
-from audit.services import accounts
 from audit.services.access import Rule, Viewer
+from audit.services.people import accounts
 from audit.settings import Settings
 from audit.web.boundary import allow_body, check_text, is_form
 

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.services import branding
+from audit.services.company import branding
 
 log = logging.getLogger(__name__)
 FOREVER = "public, max-age=31536000, immutable"

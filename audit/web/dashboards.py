@@ -15,7 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import analytics, audits, checklists, comparison, review, stores
+from audit.services import audits, checklists
+from audit.services.audits import review
+from audit.services.scores import comparison, stores, totals
 from audit.web.auth import viewer_of
 
 
@@ -188,7 +190,7 @@ async def company(request: Request) -> Response:
     shown = page_period(request)
     checklist = checklist_of(request)
     db, viewer = request.app.state.db, viewer_of(request)
-    rows = await run_in_threadpool(analytics.company, db, viewer, shown.period, checklist)
+    rows = await run_in_threadpool(totals.company, db, viewer, shown.period, checklist)
     context = {"rows": rows, "period": shown.period, "band": comparison.band, "checklist": checklist}
     context["checklists"] = await run_in_threadpool(checklists.choices, db)
     return _page(request, "company.html", context, shown)

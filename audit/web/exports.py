@@ -10,7 +10,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from audit.services import comparison, exports, stores
+from audit.services.scores import comparison, exports, stores
 from audit.web.api import json_response
 from audit.web.auth import viewer_of
 from audit.web.dashboards import build, period_of

@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from audit.domain import periods
 from audit.errors import NotFound
-from audit.services import analytics, checklists
+from audit.services import checklists
+from audit.services.scores import totals
 from audit.web import shopper
 from audit.web.auth import viewer_of
 
@@ -27,8 +28,8 @@ async def home(request: Request) -> Response:
     except NotFound:
         spec = None
     key = spec.key if spec else ""
-    visible = analytics.visible_regions(viewer)
-    regions = await run_in_threadpool(analytics.region_scores, db, period.start, period.end, visible, key)
+    visible = totals.visible_regions(viewer)
+    regions = await run_in_threadpool(totals.region_scores, db, period.start, period.end, visible, key)
     context = {"regions": regions, "start": period.first, "end": period.last, "days": period.days}
     context["checklist_title"] = spec.title if spec else ""
     return request.app.state.templates.TemplateResponse(request, "home.html", context)

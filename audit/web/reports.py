@@ -1,7 +1,7 @@
 """PDF downloads: one audit, a store or a region over a period, and ZIPs of audit PDFs.
 
 A route checks the request and sends an order to the app's worker processes
-(`services.rendering`), which read the database, fill the template and run
+(`services.reports.pool`), which read the database, fill the template and run
 WeasyPrint: the server process only waits, in a thread, so its event loop and its
 GIL stay free for other requests. A report that fails or takes too long answers 503
 with a plain message.
@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from audit.services import reports
-from audit.services.rendering import RenderPool
+from audit.services.reports.pool import RenderPool
 from audit.web.auth import viewer_of
 from audit.web.dashboards import checklist_of, period_of
 
@@ -25,7 +25,7 @@ def renderer(request: Request) -> RenderPool:
     """The app's worker processes, started on the first report (most processes never make one)."""
     state = request.app.state
     if state.renderer is None:
-        state.renderer = RenderPool(state.settings)
+        state.renderer = reports.render_pool(state.settings)
     return state.renderer
 
 

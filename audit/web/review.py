@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from audit.errors import Conflict, Invalid
-from audit.services import review
+from audit.services.audits import review
 from audit.web.auth import viewer_of
 
 

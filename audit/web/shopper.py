@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import Invalid, Problem
-from audit.services import audits, photos, review, visits
+from audit.services import audits, visits
+from audit.services.audits import photos, review
 from audit.web import assets
 from audit.web.api import ErrorOut, json_response
 from audit.web.auth import viewer_of

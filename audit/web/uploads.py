@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import Invalid
-from audit.services import saved_audits
+from audit.services.audits import saved_files
 
-MAX_BODY = saved_audits.MAX_FILE_BYTES + 64 * 1024  # the file and the form around it
+MAX_BODY = saved_files.MAX_FILE_BYTES + 64 * 1024  # the file and the form around it
 
 
 def _render(request: Request, context: dict, status: int = 200) -> Response:
@@ -28,9 +28,9 @@ async def bring_in(request: Request) -> Response:
             return _render(request, {"lines": None, "error": "Choose the file the phone saved."}, status=422)
         data = await upload.read()
     try:
-        saved = saved_audits.parse(data)
+        saved = saved_files.parse(data)
     except Invalid as exc:
         return _render(request, {"lines": None, "error": exc.message, "problems": exc.problems}, status=422)
     db, submitter = request.app.state.db, request.app.state.submitter
-    lines = await run_in_threadpool(saved_audits.bring_in, db, submitter, saved)
+    lines = await run_in_threadpool(saved_files.bring_in, db, submitter, saved)
     return _render(request, {"lines": lines, "filename": upload.filename})

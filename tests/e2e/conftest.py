@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from audit.services import assignments
+from audit.services.planning import assignments
 from audit.settings import ROOT, Settings
 from audit.storage import migrate, models
 from audit.storage.db import Database

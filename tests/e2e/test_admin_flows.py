@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
-from audit.services import assignments, audits, checklists, organisation
+from audit.services import audits, checklists
+from audit.services.company import organisation
+from audit.services.planning import assignments
 from audit.settings import ROOT
 from tests import actors
 from tests.e2e.conftest import Live, sign_in

@@ -6,17 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from audit.errors import Conflict, Invalid, NotFound
-from audit.services import (
-    accounts,
-    activity,
-    analytics,
-    assignments,
-    audits,
-    checklists,
-    invitations,
-    organisation,
-    store_import,
-)
+from audit.services import audits, checklists
+from audit.services.company import activity, organisation, store_import
+from audit.services.people import accounts, invitations
+from audit.services.planning import assignments
+from audit.services.scores import totals
 from audit.settings import ROOT
 from audit.storage import models
 from tests import actors
@@ -64,7 +58,7 @@ def test_an_archived_store_leaves_the_dashboards_but_keeps_its_audits(db, org):
     submit(db, actors.body(spec, store="NTH-002"), org.shopper)
     organisation.set_archived(db, "NTH-002", True, org.owner)
     start, end = actors.VISIT_END - timedelta(days=30), actors.VISIT_END + timedelta(days=1)
-    north = next(r for r in analytics.region_scores(db, start, end) if r.code == "NTH")
+    north = next(r for r in totals.region_scores(db, start, end) if r.code == "NTH")
     assert [s.code for s in north.stores] == ["NTH-001"]
     assert organisation.store(db, "NTH-002").audits == 1 and organisation.store(db, "NTH-002").archived
     organisation.set_archived(db, "NTH-002", False, org.owner)

@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from audit.domain import scoring
 from audit.domain.answers import Answer
-from audit.services import analytics, audits, checklists, demo
+from audit.services import audits, checklists, demo
+from audit.services.scores import totals
 from audit.storage import models
 from tests import actors
 
@@ -35,7 +36,7 @@ def test_store_and_region_scores_follow_the_domain_rules(db, org):
     b = put(db, org, "NTH-001", {"respectful_throughout": "no"}, day)  # critical: 0
     c = put(db, org, "NTH-001", {}, day)  # 100
     d = put(db, org, "NTH-002", {"warm_greeting": "no"}, day)
-    stores, regions = by_code(analytics.region_scores(db, START, END))
+    stores, regions = by_code(totals.region_scores(db, START, END))
     assert (a["score"], b["score"], c["score"]) == (100.0, 0.0, 100.0)
     assert stores["NTH-001"].score.count == 3
     assert stores["NTH-001"].score.score == 66.7
@@ -52,7 +53,7 @@ def test_the_period_is_half_open_and_excluded_audits_leave_every_total(db, org):
     excluded = put(db, org, "NTH-002", {}, START)
     with db.write_session() as session:
         session.execute(sa.update(models.Audit).where(models.Audit.id == excluded["id"]).values(excluded=True))
-    stores, regions = by_code(analytics.region_scores(db, START, END))
+    stores, regions = by_code(totals.region_scores(db, START, END))
     assert stores["NTH-001"].score.count == 1 and stores["NTH-001"].score.score == 100.0
     assert stores["NTH-002"].score is None
     assert regions["NTH"].score.count == 1
@@ -81,7 +82,7 @@ def test_sql_aggregation_equals_a_recomputation_from_raw_answers(db):
         region: scoring.region_score([expected_stores[s] for (r, s) in per_store if r == region])
         for region in {r for r, _ in per_store}
     }
-    stores, regions = by_code(analytics.region_scores(db, start, end))
+    stores, regions = by_code(totals.region_scores(db, start, end))
     assert len(rows) > 20
     for code, expected in expected_stores.items():
         assert stores[code].score.count == expected.count

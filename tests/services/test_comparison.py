@@ -4,7 +4,9 @@ import pytest
 
 from audit.domain.periods import Period, resolve
 from audit.errors import Conflict, Invalid, NotFound
-from audit.services import accounts, audits, comparison
+from audit.services import audits
+from audit.services.people import accounts
+from audit.services.scores import comparison
 from tests import actors
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30), "Europe/London")

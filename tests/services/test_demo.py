@@ -4,7 +4,9 @@ import pytest
 import sqlalchemy as sa
 
 from audit.errors import Conflict
-from audit.services import analytics, assignments, demo
+from audit.services import demo
+from audit.services.planning import assignments
+from audit.services.scores import totals
 from audit.settings import Settings
 from audit.storage import migrate, models
 from audit.storage.db import Database
@@ -37,7 +39,7 @@ def test_demo_fills_three_regions_and_24_stores_with_characterful_audits(db):
     summary = demo.load(db, seed=3, today=TODAY)
     assert (summary.regions, summary.stores) == (3, 24)
     assert 400 <= summary.audits <= 800
-    regions = analytics.region_scores(db, datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))
+    regions = totals.region_scores(db, datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))
     assert len(regions) == 3 and all(r.score is not None for r in regions)
     greeter = section_means(db, "NTH-001")  # the first store is strong on greeting, weak on patience
     assert greeter["greeting"] > greeter["listening_patience"] + 20

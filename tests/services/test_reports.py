@@ -4,8 +4,10 @@ from audit import settings as settings_module
 from audit.services import audits, reports
 from audit.services.access import Viewer
 from audit.services.audits import Submission, Submitter
-from audit.services.pdf import Refused, ReportFetcher, render_pdf
-from audit.services.rendering import Job, RenderPool, ReportFailed
+from audit.services.reports import BUILDER
+from audit.services.reports.job import Job, ReportFailed
+from audit.services.reports.pdf import Refused, ReportFetcher, render_pdf
+from audit.services.reports.pool import RenderPool
 from audit.settings import ROOT, Settings, SettingsError
 from audit.storage.db import Database
 from tests import actors, pdfs
@@ -82,7 +84,7 @@ def test_markup_that_would_fetch_is_refused_even_when_it_reaches_weasyprint(tmp_
 
 
 def test_a_worker_past_the_time_limit_is_replaced_and_the_pool_goes_on():
-    pool = RenderPool(Settings(report_workers=1, report_timeout_seconds=0.001))
+    pool = RenderPool(Settings(report_workers=1, report_timeout_seconds=0.001), BUILDER)
     try:
         with pytest.raises(ReportFailed, match=r"took longer than the 0\.001 seconds allowed"):
             pool.render(Job("<p>slow</p>" * 500))
@@ -93,7 +95,7 @@ def test_a_worker_past_the_time_limit_is_replaced_and_the_pool_goes_on():
 
 
 def test_a_report_that_needs_more_memory_than_the_cap_fails_clearly():
-    pool = RenderPool(Settings(report_workers=1, report_memory_mb=120))  # less than WeasyPrint loaded holds
+    pool = RenderPool(Settings(report_workers=1, report_memory_mb=120), BUILDER)  # less than WeasyPrint loaded holds
     try:
         with pytest.raises(ReportFailed) as failure:
             pool.render(Job("<table>" + "<tr><td>cell</td></tr>" * 20_000 + "</table>"))
@@ -106,7 +108,7 @@ def test_a_batch_renders_in_order_and_lists_a_failure_without_stopping(db, org):
     good = stored_audit(db, org)
     entries = [("a.pdf", good), ("b.pdf", "no-such-audit"), ("c.pdf", good)]
     batch = reports.Batch("x.zip", entries, owner_of(org))
-    pool = RenderPool(db.settings)
+    pool = RenderPool(db.settings, BUILDER)
     try:
         results = list(pool.render_many(batch.orders()))
     finally:

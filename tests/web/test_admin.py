@@ -9,7 +9,9 @@ from typing import ClassVar
 import pytest
 from starlette.testclient import TestClient
 
-from audit.services import accounts, assignments, organisation
+from audit.services.company import organisation
+from audit.services.people import accounts
+from audit.services.planning import assignments
 from audit.settings import ROOT, Smtp
 from tests import actors
 

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from audit.app import create_app
-from audit.services import accounts
+from audit.services.people import accounts
 from audit.storage import models
 from tests import actors
 

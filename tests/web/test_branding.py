@@ -6,7 +6,7 @@ import re
 
 from PIL import Image, PngImagePlugin
 
-from audit.services import branding
+from audit.services.company import branding
 from audit.web import assets
 from tests import actors, pdfs
 

@@ -3,7 +3,9 @@ import io
 from datetime import UTC, datetime
 
 from audit.domain import checklist
-from audit.services import assignments, checklists, organisation
+from audit.services import checklists
+from audit.services.company import organisation
+from audit.services.planning import assignments
 from tests import actors
 
 PERIOD = "from=2026-10-01&to=2026-11-30"

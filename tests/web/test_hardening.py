@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from audit.services import audits
+from audit.services.audits import submission as submission_module
 from audit.storage import models
 from tests import actors
 
@@ -176,7 +177,7 @@ def test_one_bad_audit_among_concurrent_submissions_fails_alone(app, org, db, mo
     import httpx2
 
     poisoned = str(uuid.uuid4())
-    real = audits.prepare
+    real = submission_module.prepare
 
     def prepare(db_, submission, shopper_id=None, **kw):
         prepared = real(db_, submission, shopper_id, **kw)
@@ -184,7 +185,7 @@ def test_one_bad_audit_among_concurrent_submissions_fails_alone(app, org, db, mo
             prepared.audit["checklist_version_id"] = "0" * 16
         return prepared
 
-    monkeypatch.setattr(audits, "prepare", prepare)
+    monkeypatch.setattr(submission_module, "prepare", prepare)
 
     async def run() -> list[int]:
         transport = httpx2.ASGITransport(app=app)

@@ -22,7 +22,7 @@ def test_home_says_what_to_do_when_there_is_nothing(settings, db):
     from starlette.testclient import TestClient
 
     from audit.app import create_app
-    from audit.services import accounts
+    from audit.services.people import accounts
 
     accounts.create_user(db, "first@example.com", "owner", password=actors.PASSWORD)
     with TestClient(create_app(settings)) as client:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
-from audit.services import photos
+from audit.services.audits import photos
 from audit.storage import models
 from tests import actors
 

@@ -8,9 +8,12 @@ import pytest
 
 from audit.app import create_app
 from audit.domain import periods
-from audit.services import assignments, audits, organisation, stores
+from audit.services import audits
 from audit.services.access import Viewer
 from audit.services.audits import Submission, Submitter
+from audit.services.company import organisation
+from audit.services.planning import assignments
+from audit.services.scores import stores
 from audit.storage import models
 from tests import actors, pdfs
 

@@ -18,7 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from audit import cli
 from audit import settings as settings_module
-from audit.services import accounts
+from audit.services.people import accounts
 from audit.settings import SettingsError
 from audit.storage import models
 from tests import actors

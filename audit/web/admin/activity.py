@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.services import activity
+from audit.services.company import activity
 from audit.web.admin.forms import call, db, render
 
 

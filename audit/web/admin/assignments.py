@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from audit.domain import imports
 from audit.errors import AppError, Invalid, Problem
-from audit.services import assignments, checklists, organisation
+from audit.services import checklists
+from audit.services.company import organisation
+from audit.services.planning import assignments
 from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text, upload_text
 from audit.web.auth import viewer_of
 from audit.web.boundary import path_id

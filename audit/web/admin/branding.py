@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import AppError, Invalid, Problem
-from audit.services import branding
+from audit.services.company import branding
 from audit.web.admin.forms import call, db, errors_of, redirect, render, text
 from audit.web.auth import viewer_of
 

@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import AppError, Invalid, Problem
-from audit.services import accounts, invitations, mail, organisation
 from audit.services.access import ROLES
+from audit.services.company import organisation
+from audit.services.people import accounts, invitations, mail
 from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text
 from audit.web.auth import client_address, start_session, viewer_of
 from audit.web.boundary import path_id

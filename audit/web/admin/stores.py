@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import AppError, Conflict
-from audit.services import organisation, store_import
+from audit.services.company import organisation, store_import
 from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text, upload_text
 from audit.web.auth import viewer_of
 

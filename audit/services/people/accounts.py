@@ -91,7 +91,7 @@ class EventInfo:
 
 @functools.cache
 def _common_passwords() -> frozenset[str]:
-    path = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+    path = Path(__file__).resolve().parents[2] / "data" / "common-passwords.txt"
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
@@ -137,7 +137,7 @@ def record(
 
 def new_user_problems(email: str, role: str, regions: tuple[str, ...], password: str | None = None) -> list[Problem]:
     """Everything wrong with a new person's details, all at once (none when they are fine)."""
-    from audit.services.organisation import EMAIL
+    from audit.services.company.organisation import EMAIL
 
     email = email.strip().lower()
     problems = []

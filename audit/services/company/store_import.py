@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from audit.domain import imports
 from audit.domain.imports import LineProblem
 from audit.errors import Invalid, Problem
-from audit.services import activity
-from audit.services.organisation import update_store
+from audit.services.company import activity
+from audit.services.company.organisation import update_store
 from audit.storage import models
 from audit.storage.db import Database
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from audit.domain.imports import store_problems
 from audit.errors import Conflict, Invalid, NotFound, Problem
-from audit.services import activity
+from audit.services.company import activity
 from audit.storage import models
 from audit.storage.db import Database
 

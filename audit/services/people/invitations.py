@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from audit.errors import Invalid, NotFound, Problem
-from audit.services import accounts
 from audit.services.access import Viewer
+from audit.services.people import accounts
 from audit.storage import models
 from audit.storage.db import Database
 

@@ -1,12 +1,13 @@
 """WeasyPrint, in one place: the fetcher that serves only our own files, and the
 loop of a worker process. Imported by worker processes (and tests), never by the
-web server, which only sends jobs (see `services.rendering`).
+web server, which only sends jobs and orders (see `reports.pool`).
 """
 
 from __future__ import annotations
 
 import os
 import resource
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -14,8 +15,7 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from audit.errors import AppError
-from audit.services import reports
-from audit.services.rendering import SCHEME, STATIC, STATIC_TYPES, Job, Rendered, Resource
+from audit.services.reports.job import SCHEME, STATIC, STATIC_TYPES, Job, Rendered, Resource
 from audit.settings import Settings
 from audit.storage.db import Database
 
@@ -55,11 +55,14 @@ def render_pdf(job: Job, fetcher: ReportFetcher | None = None) -> bytes:
     return document.write_pdf(dpi=150, jpeg_quality=85)
 
 
-def serve(conn: Connection, settings: Settings, memory_bytes: int) -> None:
+Builder = Callable[[Database, Any], tuple[str, Job]]
+
+
+def serve(conn: Connection, settings: Settings, memory_bytes: int, build: Builder) -> None:
     """A worker process: lower priority than the web server, capped memory, one report at a time.
 
-    It is sent a `reports.Order` (it reads the database itself) or a ready `Job`, and
-    answers ("ok", Rendered), ("refused", AppError) or ("error", message).
+    It is sent an order, which `build` turns into (file name, job) reading the database
+    itself, or a ready `Job`, and answers ("ok", Rendered), ("refused", AppError) or ("error", message).
     """
     os.nice(10)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -69,11 +72,11 @@ def serve(conn: Connection, settings: Settings, memory_bytes: int) -> None:
         while (work := _next(conn)) is not None:
             try:
                 if isinstance(work, Job):
-                    report = reports.Report("report.pdf", work)
+                    filename, job = "report.pdf", work
                 else:
                     db = db or Database(settings)
-                    report = reports.build(db, work)
-                conn.send(("ok", Rendered(report.filename, render_pdf(report.job))))
+                    filename, job = build(db, work)
+                conn.send(("ok", Rendered(filename, render_pdf(job))))
             except AppError as exc:
                 conn.send(("refused", exc))
             except MemoryError:

@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from audit.errors import Invalid, Problem
-from audit.services import activity
+from audit.services.company import activity
 from audit.settings import HEX_COLOUR, LOGO_TYPES
 from audit.storage import models
 from audit.storage.db import Database

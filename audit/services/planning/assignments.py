@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from audit.errors import Conflict, Invalid, NotFound, Problem
-from audit.services import activity
+from audit.services.company import activity
 from audit.storage import models
 from audit.storage.db import Database, Lookup
 

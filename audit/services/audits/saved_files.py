@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from audit.domain import text
 from audit.errors import AppError, Invalid, Problem
-from audit.services import audits, photos
+from audit.services import audits
 from audit.services.access import Viewer
+from audit.services.audits import photos
 from audit.storage import models
 from audit.storage.db import Database
 

@@ -1,7 +1,6 @@
-"""HTML to PDF with WeasyPrint, safely: a fetcher that serves only our own files, and
-worker processes with a time limit and a memory cap.
+"""Report worker processes with a time limit and a memory cap.
 
-A report's HTML is made by `services.reports`; what it may show besides its own
+A report's HTML is made by a builder (`reports.builders`); what it may show besides its own
 text travels with it as `resources` (photos, the logo). Both that and WeasyPrint
 run in worker processes, so a big or pathological report can neither stall the
 server's event loop (nor hold its GIL) nor eat its memory: each worker has an
@@ -10,88 +9,48 @@ address-space limit (RLIMIT_AS) and is killed when a report outlives the time li
 
 from __future__ import annotations
 
+import importlib
 import logging
-import mimetypes
 import multiprocessing
 import queue
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from audit.errors import AppError
-from audit.settings import ROOT, Settings
+from audit.services.reports.job import Rendered, ReportFailed
+from audit.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEME = "audit:"
-STATIC = ROOT / "static"
-STATIC_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png"}
-# Photos are shopper uploads: raster formats only (an SVG could carry links of its own).
-PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 STARTUP_SECONDS = 60.0
 
 
-class ReportFailed(AppError):
-    """The report could not be made just now. Please try again; if it keeps failing, choose a shorter period."""
-
-    status = 503
-
-
-@dataclass(frozen=True)
-class Resource:
-    content_type: str
-    data: bytes
+# The worker's loop, by name: the pool never imports WeasyPrint (nor, through the builder,
+# the reports), so this module imports nothing of the reports and there is no cycle.
+WORKER = "audit.services.reports.pdf:serve"
 
 
-@dataclass(frozen=True)
-class Job:
-    """Everything one render needs: the HTML and the only non-static files it may show."""
-
-    html: str
-    resources: dict[str, Resource] = field(default_factory=dict)
+def load(name: str) -> Any:
+    """`module:attribute` -> the attribute (modules the fork server preloaded cost nothing)."""
+    module, attribute = name.split(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
-BRAND_LOGO_URL = f"{SCHEME}/brand/logo"
+def _serve(conn: Connection, settings: Settings, memory_bytes: int, builder: str) -> None:
+    load(WORKER)(conn, settings, memory_bytes, load(builder))
 
 
-def photo_url(photo_id: str) -> str:
-    return f"{SCHEME}/photos/{photo_id}"
-
-
-def static_url(path: str) -> str:
-    return f"{SCHEME}/static/{path}"
-
-
-def photo_resource(content_type: str, data: bytes) -> Resource | None:
-    """A stored photo as a resource, or None when it is not an image we embed."""
-    kind = content_type.split(";")[0].strip().lower()
-    if kind not in PHOTO_TYPES:
-        kind = mimetypes.guess_type(f"x.{kind.rsplit('/', 1)[-1]}")[0] or ""
-    return Resource(kind, data) if kind in PHOTO_TYPES else None
-
-
-@dataclass(frozen=True)
-class Rendered:
-    filename: str
-    pdf: bytes
-
-
-def _serve(conn: Connection, settings: Settings, memory_bytes: int) -> None:
-    from audit.services import pdf  # already loaded by the fork server
-
-    pdf.serve(conn, settings, memory_bytes)
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """Forkserver: workers fork from a clean process with WeasyPrint loaded, so they start
-    fast and never inherit the web server's threads, sockets or database connections."""
+def _context(builder: str) -> multiprocessing.context.BaseContext:
+    """Forkserver: workers fork from a clean process with WeasyPrint and the builder loaded,
+    so they start fast and never inherit the web server's threads, sockets or database
+    connections."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["audit.services.pdf"])
+    context.set_forkserver_preload([WORKER.split(":")[0], builder.split(":")[0]])
     return context
 
 
@@ -102,11 +61,11 @@ class _Stuck(Exception):
 class _Worker:
     """One worker process and the pipe to it."""
 
-    def __init__(self, settings: Settings) -> None:
-        context = _context()
+    def __init__(self, settings: Settings, builder: str) -> None:
+        context = _context(builder)
         self.conn, child = context.Pipe()
         memory = settings.report_memory_mb * 1024 * 1024
-        self.process = context.Process(target=_serve, args=(child, settings, memory), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, settings, memory, builder), daemon=True)
         self.process.start()
         child.close()
         self.ready = False
@@ -148,15 +107,17 @@ class _Worker:
 class RenderPool:
     """A few long-lived worker processes, started when first needed.
 
-    A worker is sent an order (`services.reports.Order`: which report, for whom) or a
-    ready `Job`; it reads the database, fills the template and runs WeasyPrint, so the
+    A worker is sent an order (which report, for whom), which `builder` (a
+    `module:function` name, taking the database and the order) turns into a report, or
+    a ready `Job`; it reads the database, fills the template and runs WeasyPrint, so the
     server process only waits. `render` blocks the calling thread (call it from a
     thread pool, never on the event loop). A worker past the time limit, or dead, is
     killed and replaced; an error in one report leaves the worker serving the next.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, builder: str) -> None:
         self.settings = settings
+        self.builder = builder
         self.size = settings.report_workers
         self.timeout = settings.report_timeout_seconds
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -199,7 +160,7 @@ class RenderPool:
             except queue.Empty:
                 if self._started < self.size:
                     self._started += 1
-                    return _Worker(self.settings)
+                    return _Worker(self.settings, self.builder)
         return self._idle.get()
 
     def _give_back(self, worker: _Worker) -> None:
@@ -213,7 +174,7 @@ class RenderPool:
         worker.stop(kill=True)
         with self._lock:
             if not self._closed:
-                self._idle.put(_Worker(self.settings))
+                self._idle.put(_Worker(self.settings, self.builder))
 
     def close(self) -> None:
         """Stops every idle worker; one still rendering stops when it is given back."""

@@ -4,7 +4,7 @@ Each report is gathered from the same services as the dashboards (audits, stores
 comparison), turned into HTML by the templates in `templates/reports/` (Jinja
 autoescapes every value, so shopper text is printed as text and never becomes
 markup), as a `Job` with the only files it may show. The web server only sends an
-`Order`; a worker process (`services.rendering`) builds the report and renders it.
+`Order`; a worker process (`reports.pool`) builds the report with `build` and renders it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -24,19 +24,21 @@ from audit import charts
 from audit.domain.checklist import Item
 from audit.domain.periods import Period
 from audit.errors import NotFound
-from audit.services import audits, branding, checklists, comparison, stores
+from audit.services import audits, checklists
 from audit.services.access import Viewer
-from audit.services.rendering import (
+from audit.services.company import branding
+from audit.services.reports.job import (
     BRAND_LOGO_URL,
     SCHEME,
     Job,
-    RenderPool,
     ReportFailed,
     Resource,
     photo_resource,
     photo_url,
     static_url,
 )
+from audit.services.reports.pool import RenderPool
+from audit.services.scores import comparison, stores
 from audit.settings import ROOT
 from audit.storage import models
 from audit.storage.db import Database
@@ -57,8 +59,7 @@ _templates = jinja2.Environment(
 )
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """A report ready to render: its download name and its job."""
 
     filename: str

@@ -11,7 +11,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from audit.services.invitations import Link
+from audit.services.people.invitations import Link
 from audit.settings import Smtp
 
 TIMEOUT_SECONDS = 15

@@ -1,0 +1,4 @@
+"""Scores, aggregated by the database over the scores stored with each audit, and the
+views that pages, JSON, CSV and PDFs all read: regions and the company (`totals`), a
+region's branches and its behaviours heatmap (`comparison`), one store over a period
+(`stores`), rows for spreadsheets (`exports`)."""
