@@ -161,10 +161,10 @@ def exports_operations() -> list[openapi.Operation]:
     # STAFF routes: a shopper gets 403
     errors = {**api.ERRORS, "403": api.ErrorOut, "404": api.ErrorOut}
     query = {
-        "period": {"enum": ["30d", "90d", "quarter"], "description": "a preset period (default 90d)"},
+        "period": {"type": "string", "enum": ["30d", "90d", "quarter"], "description": "a preset period (default 90d)"},
         "from": {"type": "string", "format": "date", "description": "first day, YYYY-MM-DD (then `period` is ignored)"},
         "to": {"type": "string", "format": "date", "description": "last day, YYYY-MM-DD, with `from` (default `from`)"},
-        "checklist": {"type": "string", "description": "the checklist's key (default customer-service)"},
+        "checklist": {"type": "string", "description": "the checklist's key (default AUDIT_DEFAULT_CHECKLIST)"},
     }
     notes = {
         "403": "A shopper: for owners and managers only.",

@@ -151,10 +151,39 @@ def test_the_openapi_document_is_valid_and_describes_the_submission(client):
     validate(document)
     assert document["openapi"] == "3.1.0"
     post = document["paths"]["/api/audits"]["post"]
-    assert set(post["responses"]) >= {"200", "201", "409", "413", "422"}
+    assert set(post["responses"]) >= {"200", "201", "409", "413", "415", "422"}
     schema = document["components"]["schemas"]
     ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert set(schema[ref]["required"]) >= {"id", "store", "checklist", "checklist_version", "answers"}
+
+
+def test_the_openapi_document_lists_what_each_operation_can_answer(client):
+    """Every status a route can answer, no other (tests/web/test_api_fuzz.py checks them against the server)."""
+    paths = client.get("/api/openapi.json").json()["paths"]
+    answers = {
+        f"{method.upper()} {path}": set(op["responses"]) for path, ops in paths.items() for method, op in ops.items()
+    }
+    everywhere = {"400", "401", "422", "503"}  # unreadable multipart, no session, NUL in the query, database away
+    assert answers == {
+        "GET /api/checklists/{key}": {"200", "404", *everywhere},
+        "POST /api/audits": {"200", "201", "403", "409", "413", "415", *everywhere},
+        "GET /api/audits/{audit_id}": {"200", "404", *everywhere},
+        "GET /healthz": {"200", "503"},
+        "GET /api/session": {"200", *everywhere},
+        "PUT /api/photos/{photo_id}": {"200", "201", "403", "404", "409", "413", "415", *everywhere},
+        "GET /api/regions/{code}/comparison": {"200", "403", "404", *everywhere},
+        "GET /api/stores/{code}/scores": {"200", "403", "404", *everywhere},
+    }
+    for path, name in [("/api/photos/{photo_id}", "photo_id"), ("/api/audits/{audit_id}", "audit_id")]:
+        (param,) = next(iter(paths[path].values()))["parameters"]
+        assert (param["name"], param["in"], param["schema"]) == (name, "path", {"type": "string", "format": "uuid"})
+    scores = {
+        p["name"]: p["schema"] for p in paths["/api/stores/{code}/scores"]["get"]["parameters"] if p["in"] == "query"
+    }
+    assert scores["period"] == {"type": "string", "enum": ["30d", "90d", "quarter"]}
+    assert scores["from"] == scores["to"] == {"type": "string", "format": "date"}
+    photo_types = paths["/api/photos/{photo_id}"]["put"]["requestBody"]["content"]
+    assert set(photo_types) == {"image/jpeg", "image/png", "image/webp", "application/octet-stream"}
 
 
 def test_healthz_makes_a_database_round_trip(client):
