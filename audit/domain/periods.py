@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 PRESETS = {"30d": "Last 30 days", "90d": "Last 90 days", "quarter": "This quarter"}
 MAX_DAYS = 3660
+# a period and the one before it stay well inside the calendar Python can count in
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class PeriodError(ValueError):
@@ -55,6 +57,8 @@ def resolve(today: date, zone: str, preset: str = "", first: str = "", last: str
             start, end = date.fromisoformat(first), date.fromisoformat(last or first)
         except ValueError:
             raise PeriodError("dates must look like 2026-11-23") from None
+        if not (EARLIEST <= start and end <= LATEST):
+            raise PeriodError(f"dates must lie between {EARLIEST:%Y} and {LATEST:%Y}")
         if end < start:
             raise PeriodError("the period ends before it starts")
         if (end - start).days >= MAX_DAYS:

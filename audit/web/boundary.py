@@ -99,7 +99,7 @@ async def check_text(request: Request) -> None:
     if text.NUL in request.url.path:
         raise NotFound("There is nothing at this address.")
     problems = [Problem(key.replace(text.NUL, "\\u0000"), text.MESSAGE) for key in _nul_query_keys(request)]
-    if is_form(request):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and is_form(request):
         problems += [Problem(field, text.MESSAGE) for field in _nul_form_fields(await request.form())]
     if problems:
         raise Invalid(problems=problems)

@@ -25,7 +25,7 @@ def set_excluded(db: Database, viewer: Viewer, audit_id: str, excluded: bool, re
         audit = session.get(models.Audit, audit_id)
         store = session.get(models.Store, audit.store_id) if audit is not None else None
         if audit is None or store is None or viewer.role == "shopper" or not viewer.sees_region(store.region_id):
-            raise NotFound(f"no audit {audit_id}")
+            raise NotFound(f"no audit {audit_id[:40]}")
         if audit.excluded == excluded:
             state = "excluded" if excluded else "counted"
             raise Conflict(f"the audit is already {state}", problems=[Problem("excluded", f"already {state}")])

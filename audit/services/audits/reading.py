@@ -170,7 +170,7 @@ def get_with_store_name(db: Database, audit_id: str, viewer: Viewer | None = Non
             or store is None
             or (viewer is not None and not viewer.sees_audit(store.region_id, audit.shopper_id))
         ):
-            raise NotFound(f"no audit {audit_id}")
+            raise NotFound(f"no audit {audit_id[:40]}")
         sections = session.scalars(sa.select(models.AuditSection).where(models.AuditSection.audit_id == audit_id)).all()
         answers = session.scalars(sa.select(models.Answer).where(models.Answer.audit_id == audit_id)).all()
         excluded_by = session.get(models.User, audit.excluded_by_id) if audit.excluded_by_id else None
@@ -201,7 +201,7 @@ def photo(db: Database, viewer: Viewer, photo_id: str) -> PhotoFile:
         audit = session.get(models.Audit, found.audit_id) if found and found.audit_id else None
         store = session.get(models.Store, audit.store_id) if audit else None
         if found is None or audit is None or store is None or not viewer.sees_audit(store.region_id, audit.shopper_id):
-            raise NotFound(f"no photo {photo_id}")
+            raise NotFound(f"no photo {photo_id[:40]}")
         return PhotoFile(found.content_type, found.data)
 
 

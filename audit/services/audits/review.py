@@ -74,7 +74,7 @@ def _reviewable(session: sa.orm.Session, viewer: Viewer, audit_id: str) -> model
     audit = session.get(models.Audit, audit_id)
     store = session.get(models.Store, audit.store_id) if audit is not None else None
     if audit is None or store is None or viewer.role == "shopper" or not viewer.sees_region(store.region_id):
-        raise NotFound(f"no audit {audit_id}")
+        raise NotFound(f"no audit {audit_id[:40]}")
     if audit.review_state != "submitted":
         word = "approved" if audit.review_state == "approved" else "sent back"
         raise Conflict(f"the audit is already {word}", problems=[Problem("review", f"already {word}")])
