@@ -57,7 +57,7 @@ def resolve(today: date, zone: str, preset: str = "", first: str = "", last: str
             start, end = date.fromisoformat(first), date.fromisoformat(last or first)
         except ValueError:
             raise PeriodError("dates must look like 2026-11-23") from None
-        if not (EARLIEST <= start and end <= LATEST):
+        if not (start >= EARLIEST and end <= LATEST):
             raise PeriodError(f"dates must lie between {EARLIEST:%Y} and {LATEST:%Y}")
         if end < start:
             raise PeriodError("the period ends before it starts")
