@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
 
 from audit import settings as settings_module
+from audit.domain import answers
 from audit.errors import AppError
 from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUBMITTERS
 from audit.services.audits.submission import Submitter
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.brand = BrandCache(db)  # the header of every page
     app.state.templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[brand.context])
     app.state.templates.env.globals["static_url"] = static_url
+    app.state.templates.env.globals["answer_text"] = answers.in_words  # as the PDF prints it
     app.state.sessions = Sessions(settings)
     return app
 

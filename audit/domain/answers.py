@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from audit.domain.checklist import Checklist, Item
@@ -120,3 +120,28 @@ def _na_hint(item: Item) -> str:
 
 def _is_finite_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def in_words(item: Item, answer: Mapping[str, Any] | None, photos: int = 0) -> str:
+    """A stored answer (`value`, `na`) in words, as the audit page and its PDF print it."""
+    if item.type == "photo":
+        return f"{photos} photo{'s' if photos != 1 else ''}" if photos else "no photo"
+    if answer is None:
+        return "not answered"
+    value = answer["value"]
+    if answer["na"]:
+        return "N/A"
+    if item.type == "yesno":
+        return "Yes" if value == "yes" else "No"
+    if item.type == "choice":
+        option = item.option(str(value))
+        return option.label if option else str(value)
+    if item.type == "scale":
+        label = ""
+        if item.labels and item.min is not None and isinstance(value, int | float):
+            index = int(value - item.min)
+            label = f" ({item.labels[index]})" if 0 <= index < len(item.labels) else ""
+        return f"{value:g} of {item.max:g}{label}" if isinstance(value, int | float) and item.max else str(value)
+    if item.type == "number":
+        return item.amount(value)
+    return "" if value is None else str(value)

@@ -16,7 +16,6 @@ from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
 from audit.services import audits, checklists
-from audit.services.audits import review
 from audit.services.scores import comparison, stores, totals
 from audit.web.auth import viewer_of
 
@@ -113,25 +112,21 @@ async def region(request: Request) -> Response:
 
 async def audit_page(request: Request) -> Response:
     viewer = viewer_of(request)
-    db = request.app.state.db
-    audit, store_name = await run_in_threadpool(audits.get_with_store_name, db, request.path_params["audit_id"], viewer)
-    spec = await run_in_threadpool(checklists.version, db, audit["checklist_version"])
-    photos = await run_in_threadpool(audits.photo_ids, db, audit["id"])
-    history = await run_in_threadpool(review.history, db, audit["id"])
-    zone = ZoneInfo(request.app.state.settings.timezone)
+    found = await run_in_threadpool(audits.view, request.app.state.db, viewer, request.path_params["audit_id"])
     context = {
-        "a": audit,
-        "spec": spec,
-        "zone": zone,
+        "view": found,
+        "a": found.audit,
+        "spec": found.spec,
+        "zone": ZoneInfo(request.app.state.settings.timezone),
         "band": comparison.band,
-        "sections": {s["key"]: s for s in audit["sections"]},
-        "photos": photos,
+        "sections": found.sections,
+        "photos": found.photos,
         "staff": viewer.role != "shopper",
         "error": request.query_params.get("error", ""),
         "note": request.query_params.get("note", ""),
         "field": request.query_params.get("field", ""),
-        "history": history,
-        "store_name": store_name,
+        "history": found.history,
+        "store_name": found.store_name,
     }
     return request.app.state.templates.TemplateResponse(request, "audit.html", context)
 
@@ -160,20 +155,18 @@ async def restore(request: Request) -> Response:
 async def store(request: Request) -> Response:
     shown = page_period(request)
     result = await build(request, stores.report, shown.period)
-    zone = ZoneInfo(result.period.zone)
-    by_audit = [
-        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if a.counted
-    ]
-    by_month = [charts.Point(label, agg.score if agg else None) for label, agg in result.months]
     context = {
         "r": result,
-        "zone": zone,
+        "zone": ZoneInfo(result.period.zone),
         "band": comparison.band,
         "audit_chart": charts.line_chart(
-            by_audit, f"{result.name}: score of each audit", "Each dot is one audit, in date order.", "by-audit"
+            result.audit_points,
+            f"{result.name}: score of each audit",
+            "Each dot is one audit, in date order.",
+            "by-audit",
         ),
         "month_chart": charts.line_chart(
-            by_month, f"{result.name}: score by month", "Mean score of the audits of each month.", "by-month"
+            result.month_points, f"{result.name}: score by month", "Mean score of the audits of each month.", "by-month"
         ),
     }
     return _page(request, "store.html", context, shown)

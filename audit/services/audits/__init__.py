@@ -15,6 +15,7 @@ from audit.services.audits.reading import (
     AnswerOut,
     AuditLine,
     AuditOut,
+    AuditView,
     PhotoFile,
     SectionOut,
     for_shopper,
@@ -22,6 +23,7 @@ from audit.services.audits.reading import (
     get_with_store_name,
     photo,
     photo_ids,
+    view,
 )
 from audit.services.audits.submission import (
     AnswerIn,
@@ -42,6 +44,7 @@ __all__ = [
     "AnswerOut",
     "AuditLine",
     "AuditOut",
+    "AuditView",
     "Outcome",
     "PhotoFile",
     "Prepared",
@@ -60,4 +63,5 @@ __all__ = [
     "set_excluded",
     "submit",
     "submit_waiting",
+    "view",
 ]

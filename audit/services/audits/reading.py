@@ -15,6 +15,7 @@ from audit.domain.checklist import Checklist
 from audit.errors import NotFound
 from audit.services import checklists
 from audit.services.access import Viewer
+from audit.services.audits import review
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -217,3 +218,48 @@ def photo_ids(db: Database, audit_id: str) -> dict[str, list[str]]:
     for key, photo_id in rows:
         result.setdefault(key, []).append(photo_id)
     return result
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """One audit as its page and its PDF show it: built here once, rendered by
+    `templates/audit.html` and `templates/reports/audit.html`."""
+
+    audit: dict[str, Any]  # shaped as AuditOut
+    spec: Checklist
+    store_name: str
+    region: str
+    region_name: str
+    shopper: str  # "Name (email)", for staff only: the store's copy never prints it
+    photos: dict[str, list[str]]  # photo ids by item key ("" for the visit as a whole)
+    history: list[review.Event]
+
+    @property
+    def sections(self) -> dict[str, dict[str, Any]]:
+        return {s["key"]: s for s in self.audit["sections"]}
+
+    @property
+    def loose_photos(self) -> list[str]:
+        """Photos of the visit as a whole (or of an item the checklist no longer has)."""
+        return [p for key, found in self.photos.items() if self.spec.item(key) is None for p in found]
+
+
+def view(db: Database, viewer: Viewer, audit_id: str) -> AuditView:
+    """The audit, with its store, region, shopper, photos and history; NotFound when the
+    viewer may not see it (as for one that does not exist)."""
+    audit, store_name = get_with_store_name(db, audit_id, viewer)
+    spec = checklists.version(db, audit["checklist_version"])
+    assert spec is not None
+    query = (
+        sa.select(models.Region.code, models.Region.name, models.User.name, models.User.email)
+        .select_from(models.Audit)
+        .join(models.Store, models.Store.id == models.Audit.store_id)
+        .join(models.Region, models.Region.id == models.Store.region_id)
+        .outerjoin(models.User, models.User.id == models.Audit.shopper_id)
+        .where(models.Audit.id == audit["id"])
+    )
+    with db.session() as session:
+        region, region_name, name, email = session.execute(query).one()
+    shopper = f"{name} ({email})" if name and email else email or "not recorded"
+    history = review.history(db, audit["id"])
+    return AuditView(audit, spec, store_name, region, region_name, shopper, photo_ids(db, audit["id"]), history)

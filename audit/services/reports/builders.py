@@ -21,7 +21,7 @@ import jinja2
 import sqlalchemy as sa
 
 from audit import charts
-from audit.domain.checklist import Item
+from audit.domain import answers
 from audit.domain.periods import Period
 from audit.errors import NotFound
 from audit.services import audits, checklists
@@ -51,7 +51,7 @@ INTERNAL_ITEMS = frozenset({"staff_description"})
 HEATMAP_AREA = {"A4": (297 - 24, 210 - 30 - 26), "Letter": (279.4 - 24, 215.9 - 30 - 26)}
 
 _templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(ROOT / "templates" / "reports"),
+    loader=jinja2.FileSystemLoader([ROOT / "templates" / "reports", ROOT / "templates"]),  # the shared macros
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
@@ -112,105 +112,58 @@ CHART_STYLE = (
     ".line{fill:none;stroke:ACCENT;stroke-width:2.2}.dot{fill:ACCENT}"
     ".empty{font-size:14px;fill:#57606a}"
 )
-_templates.globals.update(band=comparison.band, pct=_pct, fills=BAR_FILLS)
+_templates.globals.update(band=comparison.band, pct=_pct, fills=BAR_FILLS, answer_text=answers.in_words)
 
 
 # One audit ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AuditFacts:
-    store_name: str
-    region: str
-    region_name: str
-    shopper: str
-
-
-def _facts(db: Database, audit_id: str) -> AuditFacts:
-    query = (
-        sa.select(models.Store.name, models.Region.code, models.Region.name, models.User.name, models.User.email)
-        .select_from(models.Audit)
-        .join(models.Store, models.Store.id == models.Audit.store_id)
-        .join(models.Region, models.Region.id == models.Store.region_id)
-        .outerjoin(models.User, models.User.id == models.Audit.shopper_id)
-        .where(models.Audit.id == audit_id)
-    )
+def _photos(db: Database, by_item: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, Resource]]:
+    """The view's photos by item key as report URLs, and their bytes as resources."""
+    ids = [photo_id for found in by_item.values() for photo_id in found]
+    if not ids:
+        return {}, {}
     with db.session() as session:
-        store_name, region, region_name, name, email = session.execute(query).one()
-    shopper = f"{name} ({email})" if name and email else email or "not recorded"
-    return AuditFacts(store_name, region, region_name, shopper)
-
-
-def _photos(db: Database, audit_id: str) -> tuple[dict[str, list[str]], dict[str, Resource]]:
-    """The audit's photos by item key (as report URLs), and their bytes as resources."""
-    by_item: dict[str, list[str]] = {}
+        rows = {
+            photo_id: (content_type, data)
+            for photo_id, content_type, data in session.execute(
+                sa.select(models.Photo.id, models.Photo.content_type, models.Photo.data).where(models.Photo.id.in_(ids))
+            )
+        }
+    urls: dict[str, list[str]] = {}
     resources: dict[str, Resource] = {}
-    with db.session() as session:
-        rows = session.execute(
-            sa.select(models.Photo.id, models.Photo.item_key, models.Photo.content_type, models.Photo.data)
-            .where(models.Photo.audit_id == audit_id)
-            .order_by(models.Photo.created_at)
-        ).all()
-    for photo_id, item_key, content_type, data in rows:
-        found = photo_resource(content_type, data)
-        if found is not None:
-            resources[photo_url(photo_id)] = found
-            by_item.setdefault(item_key, []).append(photo_url(photo_id))
-    return by_item, resources
-
-
-def answer_text(item: Item, answer: dict[str, Any] | None, photos: int = 0) -> str:
-    """An answer in words, as the report prints it."""
-    if item.type == "photo":
-        return f"{photos} photo{'s' if photos != 1 else ''}" if photos else "no photo"
-    if answer is None:
-        return "not answered"
-    value = answer["value"]
-    if answer["na"]:
-        return "N/A"
-    if item.type == "yesno":
-        return "Yes" if value == "yes" else "No"
-    if item.type == "choice":
-        option = item.option(str(value))
-        return option.label if option else str(value)
-    if item.type == "scale":
-        label = ""
-        if item.labels and item.min is not None and isinstance(value, int | float):
-            index = int(value - item.min)
-            label = f" ({item.labels[index]})" if 0 <= index < len(item.labels) else ""
-        return f"{value:g} of {item.max:g}{label}" if isinstance(value, int | float) and item.max else str(value)
-    if item.type == "number":
-        return item.amount(value)
-    return "" if value is None else str(value)
+    for item_key, found in by_item.items():
+        for photo_id in found:
+            resource = photo_resource(*rows[photo_id]) if photo_id in rows else None
+            if resource is not None:
+                resources[photo_url(photo_id)] = resource
+                urls.setdefault(item_key, []).append(photo_url(photo_id))
+    return urls, resources
 
 
 def audit_report(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -> Report:
-    """One audit; `for_store` leaves out who the shopper was and every internal note."""
-    audit = audits.get(db, audit_id, viewer)
-    spec = checklists.version(db, audit["checklist_version"])
-    assert spec is not None
-    facts = _facts(db, audit["id"])
-    photos, resources = _photos(db, audit["id"])
-    hidden = INTERNAL_ITEMS if for_store else frozenset()
-    sections = {s["key"]: s for s in audit["sections"]}
+    """One audit, from the same view as its page; `for_store` leaves out who the shopper
+    was and every internal note."""
+    view = audits.view(db, viewer, audit_id)
+    a = view.audit
+    urls, resources = _photos(db, view.photos)
     zone = ZoneInfo(db.settings.timezone)
-    day = audit["finished_at"].astimezone(zone).strftime("%d %b %Y")
+    day = a["finished_at"].astimezone(zone).strftime("%d %b %Y")
     job = _render(
         db,
         "audit.html",
-        f"Audit of {facts.store_name} ({audit['store']}), {day}",
-        a=audit,
-        spec=spec,
-        facts=facts,
+        f"Audit of {view.store_name} ({a['store']}), {day}",
+        a=a,
+        view=view,
+        spec=view.spec,
         for_store=for_store,
-        hidden=hidden,
-        sections=sections,
-        photos=photos,
-        loose_photos=[url for key, urls in photos.items() if spec.item(key) is None for url in urls],
-        answer_text=answer_text,
+        hidden=INTERNAL_ITEMS if for_store else frozenset(),
+        sections=view.sections,
+        photos=urls,
+        loose_photos=[url for key, found in urls.items() if view.spec.item(key) is None for url in found],
         resources=resources,
     )
-    name = audit_filename(audit["store"], audit["finished_at"], audit["id"], db.settings.timezone)
+    name = audit_filename(a["store"], a["finished_at"], a["id"], db.settings.timezone)
     return Report(name.replace(".pdf", "-for-store.pdf") if for_store else name, job)
 
 
@@ -233,10 +186,6 @@ def _missed_by_audit(db: Database, audit_ids: list[str]) -> dict[str, tuple[int,
 def store_report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> Report:
     checklist = checklist or db.settings.default_checklist
     result = stores.report(db, viewer, code, period, checklist)
-    zone = ZoneInfo(period.zone)
-    by_audit = [
-        charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in result.audits if a.counted
-    ]
     style = CHART_STYLE.replace("ACCENT", branding.current(db).accent)  # a #rrggbb checked at start
     job = _render(
         db,
@@ -245,7 +194,9 @@ def store_report(db: Database, viewer: Viewer, code: str, period: Period, checkl
         r=result,
         checklist_title=checklists.current(db, checklist).title,
         missed=_missed_by_audit(db, [a.id for a in result.audits]),
-        audit_chart=charts.line_chart(by_audit, f"{result.name}: score of each audit", "One dot each", style=style),
+        audit_chart=charts.line_chart(
+            result.audit_points, f"{result.name}: score of each audit", "One dot each", style=style
+        ),
     )
     return Report(f"store-{_safe(result.code)}-{_span(period)}.pdf", job)
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from audit import charts
 from audit.domain.checklist import Checklist
 from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate, store_score
@@ -64,6 +65,18 @@ class StoreReport:
     audits: list[AuditPoint]
     months: list[tuple[str, Aggregate | None]]
     checklists: list[tuple[str, str]] = field(default_factory=list)  # to choose from
+
+    @property
+    def audit_points(self) -> list[charts.Point]:
+        """The trend of the page and the PDF: each counted audit, by its day in the period's zone."""
+        zone = ZoneInfo(self.period.zone)
+        return [
+            charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in self.audits if a.counted
+        ]
+
+    @property
+    def month_points(self) -> list[charts.Point]:
+        return [charts.Point(label, agg.score if agg else None) for label, agg in self.months]
 
 
 def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> StoreReport:
