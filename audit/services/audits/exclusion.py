@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from audit.errors import Conflict, Invalid, NotFound, Problem
+from audit.errors import Conflict, Invalid, Problem
+from audit.services import scoped
 from audit.services.access import Viewer
 from audit.services.audits import review
 from audit.storage import models
@@ -22,10 +23,7 @@ def set_excluded(db: Database, viewer: Viewer, audit_id: str, excluded: bool, re
     if len(reason) > MAX_REASON:
         raise Invalid(problems=[Problem("reason", f"keep the reason under {MAX_REASON} characters")])
     with db.write_session() as session:
-        audit = session.get(models.Audit, audit_id)
-        store = session.get(models.Store, audit.store_id) if audit is not None else None
-        if audit is None or store is None or viewer.role == "shopper" or not viewer.sees_region(store.region_id):
-            raise NotFound(f"no audit {audit_id[:40]}")
+        audit = scoped.audit(session, viewer, audit_id, staff_only=True)
         if audit.excluded == excluded:
             state = "excluded" if excluded else "counted"
             raise Conflict(f"the audit is already {state}", problems=[Problem("excluded", f"already {state}")])

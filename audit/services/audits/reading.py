@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
 from audit.domain.checklist import Checklist
-from audit.errors import NotFound
-from audit.services import checklists
+from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.services.audits import review
 from audit.storage import models
@@ -164,14 +163,8 @@ def get(db: Database, audit_id: str, viewer: Viewer | None = None) -> dict[str, 
 def get_with_store_name(db: Database, audit_id: str, viewer: Viewer | None = None) -> tuple[dict[str, Any], str]:
     """`get`, and the name of the audit's store (read with it) for pages that head with it."""
     with db.session() as session:
-        audit = session.get(models.Audit, audit_id)
-        store = session.get(models.Store, audit.store_id) if audit is not None else None
-        if (
-            audit is None
-            or store is None
-            or (viewer is not None and not viewer.sees_audit(store.region_id, audit.shopper_id))
-        ):
-            raise NotFound(f"no audit {audit_id[:40]}")
+        audit = scoped.audit(session, viewer, audit_id)
+        store = scoped.audit_store(session, audit)
         sections = session.scalars(sa.select(models.AuditSection).where(models.AuditSection.audit_id == audit_id)).all()
         answers = session.scalars(sa.select(models.Answer).where(models.Answer.audit_id == audit_id)).all()
         excluded_by = session.get(models.User, audit.excluded_by_id) if audit.excluded_by_id else None
@@ -198,11 +191,7 @@ class PhotoFile:
 def photo(db: Database, viewer: Viewer, photo_id: str) -> PhotoFile:
     """A photo of an audit the viewer may see (NotFound otherwise, as for the audit)."""
     with db.session() as session:
-        found = session.get(models.Photo, photo_id)
-        audit = session.get(models.Audit, found.audit_id) if found and found.audit_id else None
-        store = session.get(models.Store, audit.store_id) if audit else None
-        if found is None or audit is None or store is None or not viewer.sees_audit(store.region_id, audit.shopper_id):
-            raise NotFound(f"no photo {photo_id[:40]}")
+        found = scoped.photo(session, viewer, photo_id)
         return PhotoFile(found.content_type, found.data)
 
 

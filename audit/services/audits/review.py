@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from audit.domain.checklist import Checklist
 from audit.errors import Conflict, Invalid, NotFound, Problem
-from audit.services import checklists
+from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -71,10 +71,7 @@ class Revision:
 
 
 def _reviewable(session: sa.orm.Session, viewer: Viewer, audit_id: str) -> models.Audit:
-    audit = session.get(models.Audit, audit_id)
-    store = session.get(models.Store, audit.store_id) if audit is not None else None
-    if audit is None or store is None or viewer.role == "shopper" or not viewer.sees_region(store.region_id):
-        raise NotFound(f"no audit {audit_id[:40]}")
+    audit = scoped.audit(session, viewer, audit_id, staff_only=True)
     if audit.review_state != "submitted":
         word = "approved" if audit.review_state == "approved" else "sent back"
         raise Conflict(f"the audit is already {word}", problems=[Problem("review", f"already {word}")])

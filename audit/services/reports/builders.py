@@ -23,8 +23,7 @@ import sqlalchemy as sa
 from audit import charts
 from audit.domain import answers
 from audit.domain.periods import Period
-from audit.errors import NotFound
-from audit.services import audits, checklists
+from audit.services import audits, checklists, scoped
 from audit.services.access import Viewer
 from audit.services.company import branding
 from audit.services.reports.job import (
@@ -284,12 +283,11 @@ def batch(db: Database, viewer: Viewer, scope: str, code: str, period: Period) -
         .order_by(models.Store.code, models.Audit.finished_at, models.Audit.id)
     )
     with db.session() as session:
-        owner = session.scalar(
-            sa.select(models.Region.id if scope == "region" else models.Store.region_id).where(column == code.upper())
-        )
-        rows = session.execute(query).all() if owner is not None and viewer.sees_region(owner) else None
-    if rows is None:
-        raise NotFound(f"no {scope} {code!r}")
+        if scope == "region":
+            scoped.region(session, viewer, code)
+        else:
+            scoped.store(session, viewer, code)
+        rows = session.execute(query).all()
     entries = [(audit_filename(store, at, audit_id, period.zone), audit_id) for audit_id, store, at in rows]
     return Batch(f"audits-{_safe(code.upper())}-{_span(period)}.zip", entries, viewer)
 

@@ -15,8 +15,7 @@ import sqlalchemy as sa
 
 from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate, region_score
-from audit.errors import NotFound
-from audit.services import checklists
+from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -102,9 +101,7 @@ def _section_scores(session: sa.orm.Session, region_id: int, start: datetime, en
 
 def _region_stores(session: sa.orm.Session, viewer: Viewer, code: str) -> tuple[models.Region, list]:
     """The region (NotFound when the viewer may not see it) and its open stores, by code."""
-    region = session.scalar(sa.select(models.Region).where(models.Region.code == code.upper()))
-    if region is None or region.id is None or not viewer.sees_region(region.id):
-        raise NotFound(f"no region {code!r}")
+    region = scoped.region(session, viewer, code)
     stores = session.execute(
         sa.select(models.Store.id, models.Store.code, models.Store.name)
         .where(models.Store.region_id == region.id, models.Store.archived.is_(False))

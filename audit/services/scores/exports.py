@@ -23,8 +23,7 @@ import sqlalchemy as sa
 
 from audit.domain.checklist import Checklist
 from audit.domain.periods import Period
-from audit.errors import NotFound
-from audit.services import checklists
+from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -71,10 +70,9 @@ def csv_lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]
 
 def _region_id(db: Database, viewer: Viewer, code: str) -> int:
     with db.session() as session:
-        region_id = session.scalar(sa.select(models.Region.id).where(models.Region.code == code.upper()))
-    if region_id is None or not viewer.sees_region(region_id):
-        raise NotFound(f"no region {code!r}")
-    return region_id
+        region = scoped.region(session, viewer, code)
+        assert region.id is not None
+        return region.id
 
 
 def _stream(db: Database, query: sa.Select, region_id: int, period: Period) -> Iterator[list[Any]]:

@@ -18,8 +18,7 @@ from audit import charts
 from audit.domain.checklist import Checklist
 from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate, store_score
-from audit.errors import NotFound
-from audit.services import checklists
+from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -83,21 +82,8 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
     checklist = checklist or db.settings.default_checklist
     spec = checklists.current(db, checklist)
     with db.session() as session:
-        row = session.execute(
-            sa.select(
-                models.Store.id,
-                models.Store.code,
-                models.Store.name,
-                models.Region.id,
-                models.Region.code,
-                models.Region.name,
-            )
-            .join(models.Region, models.Region.id == models.Store.region_id)
-            .where(models.Store.code == code.upper())
-        ).first()
-        if row is None or not viewer.sees_region(row[3]):
-            raise NotFound(f"no store {code!r}")
-        store_id = row[0]
+        store, region = scoped.store(session, viewer, code)
+        store_id = store.id
         choices = checklists.choices_in(session)
         in_period = (
             models.Audit.store_id == store_id,
@@ -155,10 +141,10 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
     ]
     behaviours.sort(key=lambda b: (-b.rate, -b.seen, b.question))
     return StoreReport(
-        code=row[1],
-        name=row[2],
-        region=row[4],
-        region_name=row[5],
+        code=store.code,
+        name=store.name,
+        region=region.code,
+        region_name=region.name,
         period=period,
         checklist=checklist,
         score=score,

@@ -1,0 +1,65 @@
+"""Loading an object for a viewer: one loader per kind, each answering NotFound both for
+what does not exist and for what the viewer may not see, so a manager asking for another
+region's store learns nothing, not even that it exists. The rules are `access.Viewer`'s."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from audit.errors import NotFound
+from audit.services.access import Viewer
+from audit.storage import models
+
+
+def audit(session: Session, viewer: Viewer | None, audit_id: str, staff_only: bool = False) -> models.Audit:
+    """The audit and, loaded with it, its store (`audit_store`). `viewer` None: no scoping
+    (the system's own reads); `staff_only`: for actions a shopper never takes on an audit,
+    even their own (review, exclusion)."""
+    found = session.get(models.Audit, audit_id)
+    store = session.get(models.Store, found.store_id) if found is not None else None
+    if found is None or store is None or not _sees(viewer, store.region_id, found.shopper_id, staff_only):
+        raise NotFound(f"no audit {audit_id[:40]}")
+    return found
+
+
+def audit_store(session: Session, found: models.Audit) -> models.Store:
+    store = session.get(models.Store, found.store_id)
+    assert store is not None  # checked by `audit`
+    return store
+
+
+def photo(session: Session, viewer: Viewer, photo_id: str) -> models.Photo:
+    """A photo of an audit the viewer may see (one not yet part of an audit is nobody's)."""
+    found = session.get(models.Photo, photo_id)
+    owner = session.get(models.Audit, found.audit_id) if found is not None and found.audit_id else None
+    store = session.get(models.Store, owner.store_id) if owner is not None else None
+    if found is None or owner is None or store is None or not viewer.sees_audit(store.region_id, owner.shopper_id):
+        raise NotFound(f"no photo {photo_id[:40]}")
+    return found
+
+
+def region(session: Session, viewer: Viewer, code: str) -> models.Region:
+    found = session.scalar(sa.select(models.Region).where(models.Region.code == code.upper()))
+    if found is None or found.id is None or not viewer.sees_region(found.id):
+        raise NotFound(f"no region {code[:40]!r}")
+    return found
+
+
+def store(session: Session, viewer: Viewer, code: str) -> tuple[models.Store, models.Region]:
+    row = session.execute(
+        sa.select(models.Store, models.Region)
+        .join(models.Region, models.Region.id == models.Store.region_id)
+        .where(models.Store.code == code.upper())
+    ).first()
+    if row is None or row[1].id is None or not viewer.sees_region(row[1].id):
+        raise NotFound(f"no store {code[:40]!r}")
+    return row[0], row[1]
+
+
+def _sees(viewer: Viewer | None, region_id: int, shopper_id: int | None, staff_only: bool) -> bool:
+    if viewer is None:
+        return True
+    if staff_only and viewer.role == "shopper":
+        return False
+    return viewer.sees_audit(region_id, shopper_id)
