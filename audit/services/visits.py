@@ -30,6 +30,7 @@ class Visit:
     checklist_title: str
     starts_on: date
     ends_on: date
+    zone: str = ""  # the store's time zone; empty: the company's
 
     def state(self, today: date) -> str:
         if self.ends_on < today:
@@ -69,6 +70,17 @@ def form(db: Database, viewer: Viewer, assignment_id: int) -> VisitForm:
     return VisitForm(visit, checklists.current(db, visit.checklist))
 
 
+def store_zones(db: Database, codes: set[str]) -> dict[str, str]:
+    """The time zone of each of these stores that has one of its own (the others keep the company's)."""
+    if not codes:
+        return {}
+    query = sa.select(models.Store.code, models.Store.timezone).where(
+        models.Store.code.in_(sorted(codes)), models.Store.timezone != ""
+    )
+    with db.engine.connect() as connection:
+        return {code: zone for code, zone in connection.execute(query)}
+
+
 def _visits() -> sa.Select:
     return (
         sa.select(
@@ -79,6 +91,7 @@ def _visits() -> sa.Select:
             models.Checklist.title,
             models.Assignment.starts_on,
             models.Assignment.ends_on,
+            models.Store.timezone,
         )
         .join(models.Store, models.Store.id == models.Assignment.store_id)
         .join(models.Checklist, models.Checklist.key == models.Assignment.checklist_key)

@@ -34,19 +34,34 @@ def _today(request: Request) -> datetime:
     return datetime.now(ZoneInfo(request.app.state.settings.timezone))
 
 
+SUBMITTED_SHOWN = 10  # the latest submitted audits on "My visits"; "Show all" lists the rest
+SUBMITTED_ALL = 500
+
+
 async def my_visits(request: Request) -> Response:
     viewer = viewer_of(request)
     db = request.app.state.db
+    company = request.app.state.settings.timezone
     today = _today(request).date()
     planned = await run_in_threadpool(visits.planned, db, viewer.id, today - timedelta(days=OVERDUE_DAYS))
-    done = await run_in_threadpool(audits.for_shopper, db, viewer.id, 20)
+    show_all = request.query_params.get("submitted") == "all"
+    done = await run_in_threadpool(
+        audits.for_shopper, db, viewer.id, SUBMITTED_ALL if show_all else SUBMITTED_SHOWN + 1
+    )
     sent_back = await run_in_threadpool(review.sent_back_to, db, viewer.id)
+    codes = {a.store for a in done} | {a.store for a in sent_back}
+    zones = await run_in_threadpool(visits.store_zones, db, codes)
     context = {
         "visits": planned,
+        "now": [v for v in planned if v.starts_on <= today],
+        "upcoming": [v for v in planned if v.starts_on > today],
         "sent_back": sent_back,
-        "done": done,
+        "done": done if show_all else done[:SUBMITTED_SHOWN],
+        "more_done": not show_all and len(done) > SUBMITTED_SHOWN,
         "today": today,
-        "zone": ZoneInfo(request.app.state.settings.timezone),
+        "company_zone": company,
+        "zone_of": lambda code, own="": own or zones.get(code) or company,
+        "local": lambda moment, zone: moment.astimezone(ZoneInfo(zone)),
         "checklist_urls": sorted({f"/api/checklists/{v.checklist}" for v in planned}),
     }
     return request.app.state.templates.TemplateResponse(request, "shopper/visits.html", context)
@@ -55,7 +70,8 @@ async def my_visits(request: Request) -> Response:
 async def visit_form(request: Request) -> Response:
     assignment_id = path_id(request, "assignment_id", "visit")
     found = await run_in_threadpool(visits.form, request.app.state.db, viewer_of(request), assignment_id)
-    context = {"visit": found.visit, "spec": found.spec, "today": _today(request).date()}
+    zone = found.visit.zone or request.app.state.settings.timezone
+    context = {"visit": found.visit, "spec": found.spec, "today": _today(request).date(), "zone": zone}
     return request.app.state.templates.TemplateResponse(request, "shopper/visit.html", context)
 
 

@@ -1,24 +1,22 @@
-/* "Waiting to upload": every audit still on the phone, its state and last error; send
- * now; fix a refused one; save them all (photos included) to one file as a last resort.
+/* "Waiting to upload": every audit still on the phone, its state and, when the server
+ * refused it, why in plain words (the store and the visit's day, never ids or ISO
+ * dates) and what to do: fix and send again, send as a new audit, or remove the copy.
  */
 (function () {
   "use strict";
 
   const store = self.auditStore;
+  const dates = self.auditDates;
   const list = document.querySelector("[data-outbox-list]");
   if (!list) return;
   const status = document.querySelector("[data-outbox-status]");
 
-  const FIELDS = { assignment: "Visit", started_at: "Started", finished_at: "Ended", store: "Store", id: "Audit" };
+  const FIELDS = { started_at: "The start time", finished_at: "The end time", notes: "Your account", photos: "A photo" };
   const STATES = {
     waiting: "Waiting for the network",
     signin: "Waiting for you to sign in again",
-    rejected: "Refused by the server: needs you",
+    rejected: "Not accepted: needs you",
   };
-
-  function when(ms) {
-    return ms ? new Date(ms).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "";
-  }
 
   function element(tag, text, className) {
     const el = document.createElement(tag);
@@ -32,6 +30,47 @@
     b.type = "button";
     b.addEventListener("click", action);
     return b;
+  }
+
+  function visitDay(entry) {
+    const started = entry.submission && entry.submission.started_at;
+    return started ? dates.dayOf(started, entry.zone || undefined) : "";
+  }
+
+  /* What the server said, without its internal references: ISO days as days, no ids. */
+  function plain(message) {
+    return String(message || "")
+      .replace(/\b(\d{4}-\d{2}-\d{2})(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?\b/g, function (day) { return dates.day(day); })
+      .replace(/,? by audit [0-9a-f-]{6,}/gi, "")
+      .replace(/planned visit \d+/gi, "the planned visit")
+      .replace(/photo [0-9a-f-]{36}/gi, "a photo");
+  }
+
+  /* The refusal as the shopper should hear it, and the one thing to do about it. */
+  function explain(entry) {
+    const problems = entry.problems || [];
+    const visit = entry.store_name + (visitDay(entry) ? " on " + visitDay(entry) : "");
+    const about = function (field, words) {
+      return problems.some(function (p) { return p.field === field && (!words || words.test(p.message)); });
+    };
+    if (about("id")) {
+      return { lead: "Another audit with the same reference, but other answers, is already on the server. Your audit of " + visit + " can go as a new audit.", action: "new" };
+    }
+    if (about("assignment", /already reported/)) {
+      return { lead: "Your visit to " + visit + " was already reported, from another phone or by someone else. This copy cannot be sent: remove it from this phone (save it to a file first if you want to keep it).", action: "remove" };
+    }
+    if (about("assignment")) {
+      return { lead: "The visit to " + visit + " is no longer planned for you: it may have been cancelled, moved or given to someone else. Ask your office; this copy cannot be sent and can be removed from this phone.", action: "remove" };
+    }
+    if (about("finished_at", /before/)) {
+      const opens = entry.opens ? dates.day(entry.opens) : "";
+      return { lead: "Your audit of " + visit + " is dated before the visit's window opens" + (opens ? " (" + opens + ")" : "") + ". Check the phone's date and the visit's times, then send it again.", action: "fix" };
+    }
+    const lines = problems.map(function (p) {
+      const label = (entry.labels && entry.labels[p.field]) ? "“" + entry.labels[p.field] + "”" : FIELDS[p.field] || (p.field ? "An answer" : "");
+      return (label ? label + ": " : "") + plain(p.message);
+    });
+    return { lead: "The server did not accept your audit of " + visit + ". Open it, fix what is listed and send it again.", lines: lines, action: "fix" };
   }
 
   async function fix(entry) {
@@ -56,19 +95,24 @@
 
   function row(entry) {
     const li = element("li", "", "queued " + entry.state);
-    li.append(element("h2", entry.store_name + " (" + entry.store + ")"));
-    li.append(element("p", "Submitted on the phone " + when(entry.queued_at) + " · " + (STATES[entry.state] || entry.state), "state"));
-    if (entry.error) li.append(element("p", "Last try " + when(entry.tried_at) + ": " + entry.error, entry.state === "rejected" ? "error" : "muted"));
-    if (entry.problems && entry.problems.length) {
-      const problems = element("ul", "", "problems");
-      entry.problems.forEach(function (p) { problems.append(element("li", (p.field ? (FIELDS[p.field] || p.field) + ": " : "") + p.message)); });
-      li.append(problems);
-    }
+    li.append(element("h2", entry.store_name));
+    const day = visitDay(entry);
+    const line = (day ? "Visit of " + day + " · " : "") + "submitted on the phone " + dates.moment(entry.queued_at);
+    li.append(element("p", line, "muted"));
+    li.append(element("p", STATES[entry.state] || entry.state, "state"));
     if (entry.state === "rejected") {
-      const about = function (field) { return (entry.problems || []).some(function (p) { return p.field === field; }); };
-      if (about("id")) li.append(button("Send as a new audit", function () { sendAsNew(entry); }));
-      else if (about("assignment")) li.append(button("Remove this copy", function () { remove(entry); }));
+      const said = explain(entry);
+      li.append(element("p", said.lead, "error"));
+      if (said.lines && said.lines.length) {
+        const problems = element("ul", "", "problems");
+        said.lines.forEach(function (text) { problems.append(element("li", text)); });
+        li.append(problems);
+      }
+      if (said.action === "new") li.append(button("Send as a new audit", function () { sendAsNew(entry); }));
+      else if (said.action === "remove") li.append(button("Remove this copy", function () { remove(entry); }));
       else li.append(button("Fix and send again", function () { fix(entry); }));
+    } else if (entry.error) {
+      li.append(element("p", "Last try " + dates.time(entry.tried_at) + ": " + plain(entry.error), "muted"));
     }
     return li;
   }
@@ -76,7 +120,7 @@
   /* The visit was reported already (from another phone, say) or is no longer the shopper's:
      fixing the answers cannot help, so the shopper may take this copy off the phone. */
   async function remove(entry) {
-    const question = "This audit cannot be the report of its planned visit (see the reason), so it cannot be sent. Remove it from this phone? " +
+    const question = "This audit cannot be sent (see the reason). Remove it from this phone? " +
       "(Save waiting audits to a file first if you want to keep it.)";
     if (!window.confirm(question)) return;
     await store.finish(entry);
@@ -86,42 +130,19 @@
 
   async function render() {
     const entries = (await store.outbox()).sort(function (a, b) { return a.queued_at - b.queued_at; });
-    list.textContent = "";
-    entries.forEach(function (entry) { list.append(row(entry)); });
+    list.replaceChildren.apply(list, entries.map(row));
     document.querySelector("[data-outbox-empty]").hidden = entries.length > 0;
     document.querySelector("[data-save-file]").disabled = entries.length === 0;
+    document.querySelector("[data-send-now]").disabled = entries.length === 0;
   }
 
-  function base64(blob) {
-    return new Promise(function (resolve, reject) {
-      const reader = new FileReader();
-      reader.onload = function () { resolve(String(reader.result).split(",")[1]); };
-      reader.onerror = function () { reject(reader.error); };
-      reader.readAsDataURL(blob);
-    });
-  }
-
-  async function saveToFile() {
-    const entries = await store.outbox();
-    const audits = [];
-    for (const entry of entries) {
-      const photos = [];
-      for (const id of entry.photo_ids || []) {
-        const photo = await store.getPhoto(id);
-        if (photo) photos.push({ id: id, type: photo.type, data: await base64(photo.blob) });
-      }
-      audits.push({ shopper: entry.shopper, store_name: entry.store_name, submission: entry.submission, photos: photos });
+  try {
+    const queued = sessionStorage.getItem("audit-queued");
+    if (queued !== null) {
+      sessionStorage.removeItem("audit-queued");
+      document.querySelector("[data-queued-note]").hidden = false;
     }
-    const file = { format: "audit-outbox", version: 1, saved_at: new Date().toISOString(), audits: audits };
-    const blob = new Blob([JSON.stringify(file)], { type: "application/json" });
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(blob);
-    link.download = "audits-waiting-" + new Date().toISOString().slice(0, 16).replace(/[:T]/g, "-") + ".json";
-    document.body.append(link);
-    link.click();
-    link.remove();
-    status.textContent = audits.length + (audits.length === 1 ? " audit" : " audits") + " saved to " + link.download + ". They stay here until the server has them.";
-  }
+  } catch (_) { /* no session storage: no note */ }
 
   document.querySelector("[data-send-now]").addEventListener("click", async function () {
     status.textContent = "Sending…";
@@ -129,8 +150,7 @@
     const left = await store.count();
     status.textContent = left ? left + " still waiting." : "Everything has been sent.";
   });
-  document.querySelector("[data-save-file]").addEventListener("click", saveToFile);
-  window.addEventListener("outbox-changed", render);
-  if (self.auditOutbox.channel) self.auditOutbox.channel.addEventListener("message", render);
+  window.addEventListener("outbox-changed", function (event) { if (!event.detail || event.detail === "changed") render(); });
+  if (self.auditOutbox.channel) self.auditOutbox.channel.addEventListener("message", function (event) { if (event.data === "changed") render(); });
   render();
 })();

@@ -11,10 +11,13 @@
   const MAX_DELAY = 5 * 60 * 1000;
   let running = null;
 
-  function changed() {
-    if (channel) channel.postMessage("changed");
+  /* Tells every page (and this one) that the outbox changed, or how far a run has come:
+     `sending` is [n, of] while audits go up, null when the run ends. */
+  function changed(sending) {
+    const message = sending === undefined ? "changed" : { sending: sending };
+    if (channel) channel.postMessage(message);
     if (typeof global.dispatchEvent === "function" && typeof CustomEvent === "function") {
-      global.dispatchEvent(new CustomEvent("outbox-changed"));
+      global.dispatchEvent(new CustomEvent("outbox-changed", { detail: message }));
     }
   }
 
@@ -23,10 +26,11 @@
     return Math.round(base * (0.75 + Math.random() * 0.5));
   }
 
-  function Stop(kind, message, problems) {
+  function Stop(kind, message, problems, unreachable) {
     this.kind = kind; // "signin" | "rejected" | "retry"
     this.message = message;
     this.problems = problems || [];
+    this.unreachable = Boolean(unreachable); // no answer at all: no signal, or the server is down
   }
 
   async function reason(response) {
@@ -52,7 +56,7 @@
     try {
       response = await fetch("/api/session", { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
     } catch (_) {
-      throw new Stop("retry", "No connection to the server.");
+      throw new Stop("retry", "No connection to the server.", [], true);
     }
     await check(response);
     return (await response.json()).csrf_token;
@@ -63,7 +67,7 @@
       return await check(await fetch(url, options));
     } catch (error) {
       if (error instanceof Stop) throw error;
-      throw new Stop("retry", "No connection to the server.");
+      throw new Stop("retry", "No connection to the server.", [], true);
     }
   }
 
@@ -86,7 +90,7 @@
       method: "POST", credentials: "same-origin", body: JSON.stringify(entry.submission),
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
     });
-    await store.finish(entry);
+    await store.finish(entry, true);
   }
 
   async function mark(entry, stop) {
@@ -104,8 +108,9 @@
   }
 
   async function work(force) {
-    const summary = { sent: 0, waiting: 0, rejected: 0, signin: false, next_try: null };
+    const summary = { sent: 0, waiting: 0, rejected: 0, signin: false, next_try: null, unreachable: false };
     let csrf = null;
+    const due = [];
     for (const entry of await store.outbox()) {
       if (entry.state === "rejected") { summary.rejected++; continue; }
       if (!force && entry.next_try && entry.next_try > Date.now() && entry.state !== "signin") {
@@ -113,6 +118,11 @@
         summary.next_try = Math.min(summary.next_try || Infinity, entry.next_try);
         continue;
       }
+      due.push(entry);
+    }
+    for (let i = 0; i < due.length; i++) {
+      const entry = due[i];
+      changed([i + 1, due.length]);
       try {
         csrf = csrf || (await token());
         await upload(entry, csrf);
@@ -124,10 +134,12 @@
         else summary.waiting++;
         if (stop.kind === "signin") summary.signin = true;
         if (stop.kind === "retry") summary.next_try = Math.min(summary.next_try || Infinity, entry.next_try);
+        if (stop.unreachable) summary.unreachable = true;
         if (stop.kind !== "rejected") csrf = null;
       }
       changed();
     }
+    if (due.length) changed(null);
     return summary;
   }
 

@@ -107,12 +107,18 @@
         return done(tx.objectStore("outbox").put(entry));
       });
     },
-    /* The server has it: the entry and its photos leave the phone together. */
-    finish: function (entry) {
-      return run(["outbox", "photos"], "readwrite", function (tx) {
+    /* The server has it: the entry and its photos leave the phone together (and, when
+       `sent`, the time of the last upload is noted beside the drafts, for the status chip). */
+    finish: function (entry, sent) {
+      return run(["outbox", "photos", "drafts"], "readwrite", function (tx) {
         (entry.photo_ids || []).forEach(function (id) { tx.objectStore("photos").delete(id); });
+        if (sent) tx.objectStore("drafts").put({ assignment: "meta:last-sent", at: Date.now() });
         return done(tx.objectStore("outbox").delete(entry.id));
       });
+    },
+    lastSent: function () {
+      return run(["drafts"], "readonly", function (tx) { return done(tx.objectStore("drafts").get("meta:last-sent")); })
+        .then(function (meta) { return meta ? meta.at : 0; });
     },
     /* A refused audit goes back to being a draft, to be fixed and sent again. */
     reopen: function (entry, draft) {

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Playwright
 
-from tests.e2e.conftest import ARGS, CHROMIUM, PHONE, Server, fill, sign_in_at, visit_links
+from tests.e2e.conftest import ARGS, CHROMIUM, PHONE, Server, sign_in_at, visit_links
+from tests.e2e.phone import fill, submit
 
 pytestmark = pytest.mark.e2e
 AXE = Path(
@@ -44,7 +45,7 @@ def test_no_shopper_page_has_a_serious_accessibility_problem(server: Server, pla
             problems[path] = violations(page)
         page.goto(server.base + form)
         fill(page, stop=5)
-        page.get_by_role("button", name="Submit audit").tap()  # the list of what is missing shows
+        submit(page)  # the list of what is missing shows
         page.locator("[data-missing]").wait_for()
         problems[form + " with errors"] = violations(page)
         assert {path: found for path, found in problems.items() if found} == {}

@@ -16,7 +16,6 @@ from tests.e2e.conftest import (
     Server,
     a_photo,
     answered,
-    fill,
     fill_item,
     open_phone,
     sign_in_at,
@@ -24,6 +23,7 @@ from tests.e2e.conftest import (
     visit_links,
     wait_until_sent,
 )
+from tests.e2e.phone import fill, review, show, submit
 
 pytestmark = pytest.mark.e2e
 ITEMS = 37  # the default checklist
@@ -38,7 +38,7 @@ def test_a_shopper_fills_the_default_checklist_and_submits_online(server: Server
     assert answered(page) == f"0 of {ITEMS} answered"
     fill(page, a_photo(tmp_path))
     assert answered(page) == f"{ITEMS} of {ITEMS} answered"
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     page.wait_for_url("**/outbox")
     wait_until_sent(page)
     [audit] = stored_audits(server.settings)
@@ -68,25 +68,27 @@ def test_the_form_refuses_impossible_visit_times_and_files_that_are_not_photos_b
     page.locator("[data-audit-photos] input[type=file]").set_input_files(str(not_a_photo))
     expect(page.locator("[data-photo-problem]")).to_contain_text("“fake.jpg” is not a photo this phone can read")
     expect(page.locator("[data-saved]")).to_have_text("Saved on this phone")
+    review(page)
     page.fill("#started_at", hours_ago(page, 3))
     page.fill("#finished_at", hours_ago(page, 4))
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     expect(page.locator("#times-problem")).to_have_text("the visit cannot end before it started")
     expect(page.locator("#missing")).to_contain_text("Ended: the visit cannot end before it started")
     expect(page.locator("#finished_at")).to_have_attribute("aria-invalid", "true")
     assert page.evaluate("document.activeElement.id") == "finished_at"
     page.fill("#finished_at", "2999-01-01T10:00")
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     expect(page.locator("#times-problem")).to_have_text("the visit ends in the future: check the time")
     page.fill("#finished_at", "")  # filled in at submit: now
     page.fill("#started_at", hours_ago(page, -0.5))
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     expect(page.locator("#times-problem")).to_have_text("the visit starts in the future: check the time")
     expect(page.locator("#started_at")).to_have_attribute("aria-invalid", "true")
     assert "/visits/" in page.url and stored_audits(server.settings) == []
     page.fill("#started_at", hours_ago(page, 1))
+    show(page, page.locator("#i-staff_description"))
     page.locator("textarea[name='a:staff_description']").fill("Z" * 300)  # a pasted link, say
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     page.wait_for_url("**/outbox")
     wait_until_sent(page)
     [audit] = stored_audits(server.settings)
@@ -111,6 +113,7 @@ def test_offline_story_the_audit_arrives_once_with_every_answer_and_the_photo(
     assert page.locator("h1").inner_text().startswith("York")
     photo = a_photo(tmp_path)
     fill(page, photo, stop=20)
+    show(page, page.locator("fieldset.item[data-type=photo]"))
     fill_item(page, page.locator("fieldset.item[data-type=photo]"), photo)
     half = answered(page)
     choices = page.locator("input:checked").count()
@@ -120,7 +123,7 @@ def test_offline_story_the_audit_arrives_once_with_every_answer_and_the_photo(
     assert page.locator("fieldset.item[data-type=photo] .thumbs img").count() == 1
     fill(page, None, start=20)
     assert answered(page) == f"{ITEMS} of {ITEMS} answered"
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     page.wait_for_url("**/outbox")
     expect(page.locator("[data-outbox-count]")).to_have_text("1")
     expect(page.locator("li.queued")).to_have_count(1)
@@ -157,7 +160,7 @@ def test_a_server_lost_during_upload_gets_the_audit_exactly_once(
             route.abort("connectionreset")
 
         page.route("**/api/audits", store_then_lose_the_answer, times=1)
-        page.get_by_role("button", name="Submit audit").tap()
+        submit(page)
         page.wait_for_url("**/outbox")
         page.locator("li.queued", has_text="No connection").wait_for(timeout=15_000)
         assert len(stored_audits(server.settings)) == 1
@@ -180,7 +183,7 @@ def test_an_ended_session_keeps_the_audit_until_the_shopper_signs_in_again(serve
             session.execute(sa.delete(models.UserSession))
     finally:
         db.dispose()
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     page.wait_for_url("**/outbox")
     banner = page.locator("#signin-banner")
     banner.wait_for(state="visible")
@@ -207,7 +210,7 @@ def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_make
         page.goto(server.base + visit_links(page)[0])
         fill(page, a_photo(tmp_path))
         server.stop()  # no way to upload
-        page.get_by_role("button", name="Submit audit").tap()
+        submit(page)
         page.wait_for_url("**/outbox")
         with page.expect_download() as download:
             page.get_by_role("button", name="Save to file").tap()
@@ -270,7 +273,7 @@ def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
         sign_in_at(page, server.base)
         page.goto(server.base + visit_links(page)[0])
         fill(page, a_photo(tmp_path))
-        page.get_by_role("button", name="Submit audit").tap()
+        submit(page)
         page.wait_for_url("**/outbox")
         wait_until_sent(page)
         [audit] = stored_audits(server.settings)
@@ -285,8 +288,8 @@ def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
         expect(manager.locator(".review")).to_contain_text("Sent back to the shopper")
 
         page.goto(server.base + "/")
-        expect(page.locator("#sent-back")).to_be_visible()
-        revise = page.locator("#sent-back ~ article a").first.get_attribute("href")
+        expect(page.locator("#needs")).to_be_visible()
+        revise = page.locator("#needs ~ article a").first.get_attribute("href")
         fresh = phone.new_page()  # a phone that no longer holds the photo (the upload cleared it)
         fresh.goto(server.base + revise)
         earlier = fresh.locator(f"img[src='/photos/{photo_id}']")
@@ -296,11 +299,12 @@ def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
         page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
         phone.set_offline(True)
         server.stop()
-        page.locator("#sent-back ~ article a").first.tap()
+        page.locator("#needs ~ article a").first.tap()
         assert answered(page) == f"{ITEMS} of {ITEMS} answered"
         expect(page.locator(".notice")).to_contain_text("staff description is missing")
+        show(page, page.locator("#i-staff_description"))
         page.locator("textarea[name='a:staff_description']").fill("Priya, name badge, blue shirt")
-        page.get_by_role("button", name="Submit audit").tap()
+        submit(page)
         page.wait_for_url("**/outbox")
         expect(page.locator("[data-outbox-count]")).to_have_text("1")
 
@@ -335,7 +339,7 @@ def test_a_refused_audit_stays_with_its_reason_and_is_fixed_and_sent_again(serve
         route.fulfill(status=422, json={"error": "The audit was not accepted.", "errors": [problem]})
 
     page.route("**/api/audits", refuse, times=1)
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     page.wait_for_url("**/outbox")
     queued = page.locator("li.queued.rejected")
     expect(queued).to_contain_text("must be at most 600, got 5000")
@@ -345,7 +349,7 @@ def test_a_refused_audit_stays_with_its_reason_and_is_fixed_and_sent_again(serve
     page.wait_for_url("**/visits/*")
     expect(page.locator("#i-wait_seconds [data-problem]")).to_have_text("must be at most 600, got 5000")
     page.locator("#n-wait_seconds").fill("30")
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     page.wait_for_url("**/outbox")
     wait_until_sent(page)
     [audit] = stored_audits(server.settings)
@@ -362,7 +366,7 @@ def test_a_visit_reported_from_another_phone_can_be_taken_off_this_one(
         visit = visit_links(first)[0]
         first.goto(server.base + visit)
         fill(first)
-        first.get_by_role("button", name="Submit audit").tap()
+        submit(first)
         first.wait_for_url("**/outbox")
         wait_until_sent(first)
     finally:
@@ -371,10 +375,13 @@ def test_a_visit_reported_from_another_phone_can_be_taken_off_this_one(
     sign_in_at(page, server.base)
     page.goto(server.base + visit)
     fill(page)
-    page.get_by_role("button", name="Submit audit").tap()
+    submit(page)
     page.wait_for_url("**/outbox")
     queued = page.locator("li.queued.rejected")
-    expect(queued).to_contain_text("Visit: this visit to NTH-001 was already reported")
+    # in plain words: the store and the visit's day, never the audit's id or an ISO date
+    expect(queued).to_contain_text("Your visit to Leeds on ")
+    expect(queued).to_contain_text("was already reported, from another phone")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|audit [0-9a-f]{8}|NTH-001", queued.inner_text())
     expect(queued.get_by_role("button", name="Fix and send again")).to_have_count(0)
     page.once("dialog", lambda dialog: dialog.dismiss())
     queued.get_by_role("button", name="Remove this copy").tap()
