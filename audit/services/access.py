@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("owner", "manager", "shopper")
+from audit.storage.models import Role
+
+ROLES = tuple(Role)
 
 
 @dataclass(frozen=True)
@@ -25,15 +27,15 @@ class Viewer:
 
     @property
     def is_owner(self) -> bool:
-        return self.role == "owner"
+        return self.role == Role.OWNER
 
     def sees_region(self, region_id: int) -> bool:
         """Owners see every region, managers their own, shoppers none (no league tables)."""
-        return self.is_owner or (self.role == "manager" and region_id in self.region_ids)
+        return self.is_owner or (self.role == Role.MANAGER and region_id in self.region_ids)
 
     def sees_audit(self, region_id: int, shopper_id: int | None) -> bool:
         """Staff of the region see its audits; a shopper sees only the audits they submitted."""
-        if self.role == "shopper":
+        if self.role == Role.SHOPPER:
             return shopper_id == self.id
         return self.sees_region(region_id)
 
@@ -53,7 +55,7 @@ class Rule:
 
 PUBLIC = Rule("anyone", None)
 SIGNED_IN = Rule("anyone signed in", frozenset(ROLES))
-STAFF = Rule("owners and managers", frozenset({"owner", "manager"}))
-OWNER = Rule("owners", frozenset({"owner"}))
-SHOPPERS = Rule("shoppers", frozenset({"shopper"}))
-SUBMITTERS = Rule("shoppers and owners", frozenset({"shopper", "owner"}))
+STAFF = Rule("owners and managers", frozenset({Role.OWNER, Role.MANAGER}))
+OWNER = Rule("owners", frozenset({Role.OWNER}))
+SHOPPERS = Rule("shoppers", frozenset({Role.SHOPPER}))
+SUBMITTERS = Rule("shoppers and owners", frozenset({Role.SHOPPER, Role.OWNER}))

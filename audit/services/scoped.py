@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from audit.errors import NotFound
 from audit.services.access import Viewer
 from audit.storage import models
+from audit.storage.models import Role
 
 
 def audit(session: Session, viewer: Viewer | None, audit_id: str, staff_only: bool = False) -> models.Audit:
@@ -60,6 +61,6 @@ def store(session: Session, viewer: Viewer, code: str) -> tuple[models.Store, mo
 def _sees(viewer: Viewer | None, region_id: int, shopper_id: int | None, staff_only: bool) -> bool:
     if viewer is None:
         return True
-    if staff_only and viewer.role == "shopper":
+    if staff_only and viewer.role == Role.SHOPPER:
         return False
     return viewer.sees_audit(region_id, shopper_id)

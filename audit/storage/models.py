@@ -7,10 +7,27 @@ same values and comparisons in SQL mean the same on both.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    """Who a person is in the company; each role sees what `services.access` lets it."""
+
+    OWNER = "owner"
+    MANAGER = "manager"
+    SHOPPER = "shopper"
+
+
+class ReviewState(StrEnum):
+    """Where an audit stands in review (`AUDIT_REVIEW_REQUIRED`); it counts once approved."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -224,7 +241,8 @@ class Audit(SQLModel, table=True):
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
     )
     review_state: str = Field(
-        default="submitted", sa_column=sa.Column(sa.String(16), nullable=False, server_default="submitted")
+        default=ReviewState.SUBMITTED.value,
+        sa_column=sa.Column(sa.String(16), nullable=False, server_default="submitted"),
     )
     review_note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     reviewed_by_id: int | None = Field(default=None, foreign_key="users.id")
@@ -234,7 +252,9 @@ class Audit(SQLModel, table=True):
 
 def counted_audits() -> sa.ColumnElement[bool]:
     """The audits that count in every score: not excluded, and approved when they needed review."""
-    return sa.and_(Audit.excluded.is_(False), sa.or_(Audit.needs_review.is_(False), Audit.review_state == "approved"))
+    return sa.and_(
+        Audit.excluded.is_(False), sa.or_(Audit.needs_review.is_(False), Audit.review_state == ReviewState.APPROVED)
+    )
 
 
 class AuditEvent(SQLModel, table=True):

@@ -17,6 +17,7 @@ from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
 from audit.services import audits, checklists
 from audit.services.scores import comparison, stores, totals
+from audit.storage.models import Role
 from audit.web.auth import viewer_of
 
 
@@ -121,7 +122,7 @@ async def audit_page(request: Request) -> Response:
         "band": comparison.band,
         "sections": found.sections,
         "photos": found.photos,
-        "staff": viewer.role != "shopper",
+        "staff": viewer.role != Role.SHOPPER,
         "error": request.query_params.get("error", ""),
         "note": request.query_params.get("note", ""),
         "field": request.query_params.get("field", ""),

@@ -11,13 +11,14 @@ from audit.domain import periods
 from audit.errors import NotFound
 from audit.services import checklists
 from audit.services.scores import totals
+from audit.storage.models import Role
 from audit.web import shopper
 from audit.web.auth import viewer_of
 
 
 async def home(request: Request) -> Response:
     viewer = viewer_of(request)
-    if viewer.role == "shopper":
+    if viewer.role == Role.SHOPPER:
         return await shopper.my_visits(request)
     settings = request.app.state.settings
     period = periods.resolve(settings.today(), settings.timezone, "90d")

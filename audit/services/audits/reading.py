@@ -17,6 +17,7 @@ from audit.services.access import Viewer
 from audit.services.audits import review
 from audit.storage import models
 from audit.storage.db import Database
+from audit.storage.models import ReviewState
 
 
 class AnswerOut(BaseModel):
@@ -125,11 +126,11 @@ class AuditLine:
     critical_failed: bool
     excluded: bool
     needs_review: bool = False
-    review_state: str = "submitted"
+    review_state: str = ReviewState.SUBMITTED
 
     @property
     def waits_for_review(self) -> bool:
-        return self.needs_review and self.review_state == "submitted"
+        return self.needs_review and self.review_state == ReviewState.SUBMITTED
 
 
 def for_shopper(db: Database, shopper_id: int, limit: int = 50) -> list[AuditLine]:
@@ -147,7 +148,7 @@ def for_shopper(db: Database, shopper_id: int, limit: int = 50) -> list[AuditLin
             models.Audit.review_state,
         )
         .join(models.Store, models.Store.id == models.Audit.store_id)
-        .where(models.Audit.shopper_id == shopper_id, models.Audit.review_state != "sent_back")
+        .where(models.Audit.shopper_id == shopper_id, models.Audit.review_state != ReviewState.SENT_BACK)
         .order_by(models.Audit.finished_at.desc())
         .limit(limit)
     )

@@ -17,6 +17,7 @@ from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
+from audit.storage.models import ReviewState
 
 MAX_NOTE = 2000
 
@@ -72,8 +73,8 @@ class Revision:
 
 def _reviewable(session: sa.orm.Session, viewer: Viewer, audit_id: str) -> models.Audit:
     audit = scoped.audit(session, viewer, audit_id, staff_only=True)
-    if audit.review_state != "submitted":
-        word = "approved" if audit.review_state == "approved" else "sent back"
+    if audit.review_state != ReviewState.SUBMITTED:
+        word = "approved" if audit.review_state == ReviewState.APPROVED else "sent back"
         raise Conflict(f"the audit is already {word}", problems=[Problem("review", f"already {word}")])
     return audit
 
@@ -99,7 +100,7 @@ def approve(db: Database, viewer: Viewer, audit_id: str) -> None:
     """The audit counts from now on (if it needed review)."""
     with db.write_session() as session:
         audit = _reviewable(session, viewer, audit_id)
-        audit.review_state, audit.reviewed_by_id, audit.reviewed_at = "approved", viewer.id, models.now()
+        audit.review_state, audit.reviewed_by_id, audit.reviewed_at = ReviewState.APPROVED, viewer.id, models.now()
         record(session, audit_id, viewer.id, "approved", audit.revision)
 
 
@@ -112,7 +113,7 @@ def send_back(db: Database, viewer: Viewer, audit_id: str, note: str) -> None:
             raise Invalid(problems=[Problem("note", "say what to fix, in a few words")])
         if len(note) > MAX_NOTE:
             raise Invalid(problems=[Problem("note", f"keep the note under {MAX_NOTE} characters")])
-        audit.review_state, audit.review_note = "sent_back", note
+        audit.review_state, audit.review_note = ReviewState.SENT_BACK, note
         audit.reviewed_by_id, audit.reviewed_at = viewer.id, models.now()
         record(session, audit_id, viewer.id, "sent_back", audit.revision, note)
 
@@ -141,7 +142,7 @@ def _lines(viewer: Viewer) -> sa.Select:
         )
         .join(models.Store, models.Store.id == models.Audit.store_id)
         .outerjoin(models.User, models.User.id == models.Audit.shopper_id)
-        .where(models.Audit.needs_review.is_(True), models.Audit.review_state == "submitted",
+        .where(models.Audit.needs_review.is_(True), models.Audit.review_state == ReviewState.SUBMITTED,
                models.Audit.excluded.is_(False))
         .order_by(models.Audit.finished_at)
     )  # fmt: skip
@@ -163,7 +164,7 @@ def sent_back_to(db: Database, shopper_id: int) -> list[SentBack]:
             models.Audit.review_note, models.Audit.revision,
         )
         .join(models.Store, models.Store.id == models.Audit.store_id)
-        .where(models.Audit.shopper_id == shopper_id, models.Audit.review_state == "sent_back")
+        .where(models.Audit.shopper_id == shopper_id, models.Audit.review_state == ReviewState.SENT_BACK)
         .order_by(models.Audit.finished_at)
     )  # fmt: skip
     with db.engine.connect() as connection:
@@ -174,7 +175,7 @@ def revision_form(db: Database, viewer: Viewer, audit_id: str) -> Revision:
     """A sent-back audit of the viewer's, as a draft to fix: the next revision."""
     with db.session() as session:
         audit = session.get(models.Audit, audit_id)
-        if audit is None or audit.shopper_id != viewer.id or audit.review_state != "sent_back":
+        if audit is None or audit.shopper_id != viewer.id or audit.review_state != ReviewState.SENT_BACK:
             raise NotFound(f"no audit {audit_id} sent back to you")
         store = session.get(models.Store, audit.store_id)
         assert store is not None

@@ -25,6 +25,7 @@ from audit.services.access import Viewer
 from audit.services.audits import photos
 from audit.storage import models
 from audit.storage.db import Database
+from audit.storage.models import Role
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -109,6 +110,6 @@ def _decoded(photo: SavedPhoto) -> bytes:
 def _shopper(db: Database, email: str) -> Viewer | None:
     with db.session() as session:
         user = session.scalar(sa.select(models.User).where(models.User.email == email.strip().lower()))
-        if user is None or user.role != "shopper" or user.id is None:
+        if user is None or user.role != Role.SHOPPER or user.id is None:
             return None
         return Viewer(id=user.id, email=user.email, name=user.name, role=user.role)

@@ -32,6 +32,7 @@ from audit.services.audits import photos, reading
 from audit.services.planning import assignments
 from audit.storage import bulk, models
 from audit.storage.db import Database
+from audit.storage.models import ReviewState
 from audit.storage.writer import GroupWriter
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def prepare(
         "excluded_by_id": None,
         "excluded_at": None,
         "needs_review": db.settings.review_required,
-        "review_state": "submitted",
+        "review_state": ReviewState.SUBMITTED.value,
         "review_note": "",
         "reviewed_by_id": None,
         "reviewed_at": None,
@@ -283,7 +284,7 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         connection, audits_table, ("id", "content_hash", "revision", "review_state"), "id", {p.id for p in batch}
     )
     stored = {audit_id: content for audit_id, content, _, _ in found}
-    revisable = {audit_id: revision + 1 for audit_id, _, revision, state in found if state == "sent_back"}
+    revisable = {audit_id: revision + 1 for audit_id, _, revision, state in found if state == ReviewState.SENT_BACK}
     stores = dict(bulk.select_in(connection, stores_table, ("code", "id"), "code", {p.store_code for p in batch}))
     planned = {p.audit["assignment_id"] for p in batch} - {None}
     # one audit per planned visit: checked here, in the write transaction, so two phones

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from audit.storage import models
 from audit.storage.db import Database
+from audit.storage.models import Role
 
 # What the filter offers: the security kinds of services.accounts, then the changes written here.
 SECURITY_KINDS = (
@@ -128,7 +129,7 @@ def actors(db: Database) -> list[str]:
     """Everyone who has made an administrative change or been an actor in a security event."""
     query = sa.union(
         sa.select(models.User.email).join(models.Change, models.Change.actor_id == models.User.id),
-        sa.select(models.User.email).where(models.User.role == "owner"),
+        sa.select(models.User.email).where(models.User.role == Role.OWNER),
     )
     with db.session() as session:
         return sorted(session.scalars(query).all())

@@ -34,6 +34,7 @@ from audit.errors import AppError, Conflict, Invalid, NotFound, Problem
 from audit.services.access import ROLES, Viewer
 from audit.storage import models
 from audit.storage.db import Database, Lookup
+from audit.storage.models import Role
 
 # Each email, client address and known device may fail THROTTLE_FAILURES times; one failure
 # is forgiven every THROTTLE_FORGIVE (so 5 every 15 minutes go on for ever without a wait).
@@ -147,9 +148,9 @@ def new_user_problems(email: str, role: str, regions: tuple[str, ...], password:
         problems.append(Problem("email", f"{email!r} is not an email address"))
     if role not in ROLES:
         problems.append(Problem("role", f"role must be one of {', '.join(ROLES)}"))
-    if role == "manager" and not regions:
+    if role == Role.MANAGER and not regions:
         problems.append(Problem("region", "a manager needs at least one region to look after"))
-    if role != "manager" and regions:
+    if role != Role.MANAGER and regions:
         problems.append(Problem("region", "only managers have regions"))
     if password is not None:
         problems += [Problem("password", p) for p in password_problems(password, email)]
@@ -236,13 +237,13 @@ def update_person(db: Database, user_id: int, name: str, regions: tuple[str, ...
         user = session.get(models.User, user_id)
         if user is None:
             raise NotFound(f"no person {user_id}")
-        if user.role == "manager" and not regions:
+        if user.role == Role.MANAGER and not regions:
             raise Invalid(problems=[Problem("region", "a manager needs at least one region")])
-        if user.role != "manager" and regions:
+        if user.role != Role.MANAGER and regions:
             raise Invalid(problems=[Problem("region", "only managers have regions")])
         changed = [f"name: {user.name} → {name}"] if user.name != name else []
         user.name = name
-        if user.role == "manager":
+        if user.role == Role.MANAGER:
             new_ids = set(_region_ids(session, regions))
             old_ids = set(
                 session.scalars(sa.select(models.UserRegion.region_id).where(models.UserRegion.user_id == user_id))
@@ -544,7 +545,7 @@ def _forget_cleared(session: sa.orm.Session) -> None:
 
 def session_lifetime(db: Database, role: str) -> timedelta:
     settings = db.settings
-    return settings.shopper_session if role == "shopper" else settings.staff_session
+    return settings.shopper_session if role == Role.SHOPPER else settings.staff_session
 
 
 def _open_session(db: Database, user_id: int, role: str) -> str:
@@ -589,7 +590,7 @@ def session_viewer(db: Database, token: str) -> Viewer | None:
         return None
     user_id, email, name, role = row
     # only managers have regions: spare everyone else the second query on every request
-    regions = frozenset(r for (r,) in _USER_REGIONS.all(db, user_id=user_id)) if role == "manager" else frozenset()
+    regions = frozenset(r for (r,) in _USER_REGIONS.all(db, user_id=user_id)) if role == Role.MANAGER else frozenset()
     return Viewer(user_id, email, name, role, regions, token)
 
 

@@ -17,6 +17,7 @@ from audit.errors import Conflict, Invalid, NotFound, Problem
 from audit.services.company import activity
 from audit.storage import models
 from audit.storage.db import Database, Lookup
+from audit.storage.models import Role
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def add(
         shopper = session.scalar(sa.select(models.User).where(models.User.email == email))
         if shopper is None:
             raise NotFound(f"no user {email!r}")
-        if shopper.role != "shopper":
+        if shopper.role != Role.SHOPPER:
             raise Invalid(problems=[Problem("shopper", f"{shopper.email} is a {shopper.role}, not a shopper")])
         store = session.scalar(sa.select(models.Store).where(models.Store.code == code))
         if store is None:
@@ -123,7 +124,7 @@ def may_submit(db: Database, user_id: int, store_code: str) -> bool:
     if _MAY_VISIT.first(db, shopper_id=user_id, store_code=store_code) is not None:
         return True
     role = _ROLE.first(db, user_id=user_id)
-    return role is not None and role[0] != "shopper"
+    return role is not None and role[0] != Role.SHOPPER
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def _visit_problems(
     problems = []
     if shopper is None:
         problems.append(f"there is no person {visit.shopper}")
-    elif shopper.role != "shopper":
+    elif shopper.role != Role.SHOPPER:
         problems.append(f"{visit.shopper} is a {shopper.role}, not a shopper")
     elif shopper.disabled:
         problems.append(f"{visit.shopper} is disabled")
@@ -365,7 +366,7 @@ def shoppers(db: Database) -> list[tuple[str, str]]:
     """(email, name) of every enabled shopper, for choosing whom to send."""
     query = (
         sa.select(models.User.email, models.User.name)
-        .where(models.User.role == "shopper", models.User.disabled.is_(False))
+        .where(models.User.role == Role.SHOPPER, models.User.disabled.is_(False))
         .order_by(models.User.name, models.User.email)
     )
     with db.session() as session:
