@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from audit import charts
 from audit.domain import periods
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import audits, checklists
+from audit.services import audits
 from audit.services.scores import comparison, stores, totals
 from audit.storage.models import Role
 from audit.web.auth import viewer_of
@@ -176,17 +176,15 @@ async def store(request: Request) -> Response:
 async def heatmap(request: Request) -> Response:
     shown = page_period(request)
     result = await build(request, comparison.heatmap, shown.period)
-    choices = await run_in_threadpool(checklists.choices, request.app.state.db)
-    return _page(request, "heatmap.html", {"h": result, "checklists": choices}, shown)
+    return _page(request, "heatmap.html", {"h": result, "checklists": result.checklists}, shown)
 
 
 async def company(request: Request) -> Response:
     shown = page_period(request)
-    checklist = checklist_of(request)
     db, viewer = request.app.state.db, viewer_of(request)
-    rows = await run_in_threadpool(totals.company, db, viewer, shown.period, checklist)
-    context = {"rows": rows, "period": shown.period, "band": comparison.band, "checklist": checklist}
-    context["checklists"] = await run_in_threadpool(checklists.choices, db)
+    page = await run_in_threadpool(totals.company_page, db, viewer, shown.period, checklist_of(request))
+    context = {"rows": page.rows, "period": shown.period, "band": comparison.band, "checklist": page.checklist}
+    context["checklists"] = page.checklists
     return _page(request, "company.html", context, shown)
 
 

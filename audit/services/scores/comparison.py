@@ -187,6 +187,7 @@ class Heatmap:
     items: list[tuple[str, str, str]]  # key, question, section title
     cells: dict[tuple[str, str], tuple[int, int]]  # (item, store code) -> (missed, seen)
     weakest: list[Weak]
+    checklists: list[tuple[str, str]] = field(default_factory=list)  # to choose from
 
     def rate(self, item: str, store: str) -> float | None:
         missed, seen = self.cells.get((item, store), (0, 0))
@@ -219,11 +220,13 @@ def heatmap(db: Database, viewer: Viewer, region_code: str, period: Period, chec
         now = session.execute(_failures(session, region.id, period.start, period.end, checklist)).all()
         before = period.previous()
         then = session.execute(_failures(session, region.id, before.start, before.end, checklist)).all()
+        available = checklists.choices_in(session)
     cells = {(item, store): (int(missed), int(seen)) for item, store, missed, seen in now}
     titles = {s.key: s.title for s in spec.sections}
     items = [(i.key, i.question, titles[i.section]) for i in spec.items if i.scored]
     weakest = _weakest(now, then, {key: question for key, question, _ in items})
-    return Heatmap(region.code, region.name, period, checklist, [(c, n) for _, c, n in stores], items, cells, weakest)
+    stores_shown = [(c, n) for _, c, n in stores]
+    return Heatmap(region.code, region.name, period, checklist, stores_shown, items, cells, weakest, available)
 
 
 def _weakest(now: list, then: list, questions: dict[str, str], count: int = 5) -> list[Weak]:

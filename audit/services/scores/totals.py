@@ -8,12 +8,15 @@ Excluded audits count nowhere. A store with no audit in the period has no score.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from audit.domain import periods
 from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate
+from audit.errors import NotFound
+from audit.services import checklists
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -135,6 +138,40 @@ def company(db: Database, viewer: Viewer, period: Period, checklist: str = "") -
         for r in now
     ]
     return sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, r.code))  # best first, unaudited last
+
+
+@dataclass(frozen=True)
+class CompanyPage:
+    """The company page: every region the viewer sees, and the checklists to choose from."""
+
+    rows: list[RegionRow]
+    checklist: str
+    checklists: list[tuple[str, str]]
+
+
+def company_page(db: Database, viewer: Viewer, period: Period, checklist: str = "") -> CompanyPage:
+    checklist = checklist or db.settings.default_checklist
+    return CompanyPage(company(db, viewer, period, checklist), checklist, checklists.choices(db))
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The staff's home page: each region they see with its stores' scores over the last 90
+    days, for the company's default checklist (scores of two checklists never mix)."""
+
+    regions: list[RegionScore]
+    period: Period
+    checklist_title: str
+
+
+def overview(db: Database, viewer: Viewer, today: date) -> Overview:
+    period = periods.resolve(today, db.settings.timezone, "90d")
+    try:
+        spec = checklists.current(db, db.settings.default_checklist)
+    except NotFound:
+        return Overview(region_scores(db, period.start, period.end, visible_regions(viewer), ""), period, "")
+    regions = region_scores(db, period.start, period.end, visible_regions(viewer), spec.key)
+    return Overview(regions, period, spec.title)
 
 
 def _range(period: Period) -> tuple[datetime, datetime]:
