@@ -1,4 +1,4 @@
-"""The scoring rules of DOMAIN.md as pure functions.
+"""The scoring rules of docs/scoring.md as pure functions.
 
 - Each scored item earns points out of its weight: yes/no (yes = full), scale
   (points x value / max), choice (the option's points), number (the first band

@@ -1,4 +1,4 @@
-"""Hand-computed examples of every rule in DOMAIN.md, then properties that hold for any answers."""
+"""Hand-computed examples of every rule in docs/scoring.md, then properties that hold for any answers."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -1,6 +1,6 @@
 """Store and region scores, aggregated by the database over the stored per-audit scores.
 
-Rules (DOMAIN.md): a store's score is the mean of its audits' scores; a region's is
+Rules (docs/scoring.md): a store's score is the mean of its audits' scores; a region's is
 the mean of its stores' scores, so a store visited more often does not dominate.
 Excluded audits count nowhere. A store with no audit in the period has no score.
 """
