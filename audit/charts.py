@@ -6,9 +6,12 @@ in a table beside it as well. Text is escaped here, so callers may pass any labe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from html import escape
+from itertools import pairwise
 
 from markupsafe import Markup
 
@@ -23,19 +26,48 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 36, 16, 40
 class Point:
     label: str
     value: float | None  # percent 0-100; None leaves a gap
+    at: date | None = None  # places the point on a time axis (see `line_chart`'s `span`)
 
 
-def line_chart(points: list[Point], title: str, description: str, chart_id: str = "chart", style: str = "") -> Markup:
+LABEL_GAP = 72  # px between x labels at the least: "Sep 2026" in 11 px type is about 50
+
+
+def line_chart(
+    points: list[Point],
+    title: str,
+    description: str,
+    chart_id: str = "chart",
+    style: str = "",
+    span: tuple[date, date] | None = None,
+) -> Markup:
     """Scores over time, 0-100 % on the y axis, one dot per point, gaps where there is no value.
 
-    `style` is CSS put inside the SVG, for renderers that do not apply the page's
-    stylesheet to inline SVG (WeasyPrint); it must be trusted text, never user input.
+    With `span` (the period's first and last day) the x axis is time: each point stands at
+    its date (`Point.at`), and the labels are days or months chosen to fit, so neither a
+    busy week nor a quiet year crowds them. Without it, points are evenly spaced in order
+    and their own labels are thinned to fit. `style` is CSS put inside the SVG, for
+    renderers that do not apply the page's stylesheet to inline SVG (WeasyPrint); it must
+    be trusted text, never user input.
     """
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = inner_w / max(1, len(points) - 1)
+    if span is not None:
+        first, last = span
+        days = max(1, (last - first).days)
 
-    def x(i: int) -> float:
-        return LEFT + (i * step if len(points) > 1 else inner_w / 2)
+        def x_of(i: int) -> float:
+            at = points[i].at or first
+            return LEFT + inner_w * (at - first).days / days
+
+        ticks = time_ticks(first, last, LABEL_GAP * days / inner_w)
+        labels = [(LEFT + inner_w * (d - first).days / days, text) for d, text in ticks]
+    else:
+        step = inner_w / max(1, len(points) - 1)
+
+        def x_of(i: int) -> float:
+            return LEFT + (i * step if len(points) > 1 else inner_w / 2)
+
+        every = max(1, math.ceil(LABEL_GAP / step)) if len(points) > 1 else 1
+        labels = [(x_of(i), p.label) for i, p in enumerate(points) if i % every == 0]
 
     def y(v: float) -> float:
         return TOP + inner_h * (1 - max(0.0, min(100.0, v)) / 100)
@@ -56,26 +88,50 @@ def line_chart(points: list[Point], title: str, description: str, chart_id: str 
         if p.value is None:
             runs.append([])
         else:
-            runs[-1].append((x(i), y(p.value)))
+            runs[-1].append((x_of(i), y(p.value)))
     for run in runs:
         if len(run) > 1:
             coords = " ".join(f"{px:.1f},{py:.1f}" for px, py in run)
             parts.append(f'<polyline class="line" points="{coords}"/>')
-    every = max(1, len(points) // 8)  # at most about eight labels, so they never overlap
     for i, p in enumerate(points):
         if p.value is not None:
             parts.append(
-                f'<circle class="dot" cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="3.5">'
+                f'<circle class="dot" cx="{x_of(i):.1f}" cy="{y(p.value):.1f}" r="3.5">'
                 f"<title>{escape(p.label)}: {p.value:.1f} %</title></circle>"
             )
-        if i % every == 0 or i == len(points) - 1:
-            parts.append(
-                f'<text class="xlabel" x="{x(i):.1f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(p.label)}</text>'
-            )
+    for lx, text in labels:
+        parts.append(f'<text class="xlabel" x="{lx:.1f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(text)}</text>')
     if not any(p.value is not None for p in points):
         parts.append(f'<text class="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">No audits</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def time_ticks(first: date, last: date, min_days: float) -> list[tuple[date, str]]:
+    """Labels for a time axis from `first` to `last`, no two closer than `min_days`: days
+    ("3 Nov") for a period of up to two months, else the first days of months ("Jan
+    2026"), every one, two, three, six or twelve months, whichever is the first to fit."""
+    days = (last - first).days
+
+    def fits(ticks: list[date]) -> bool:
+        return all((b - a).days >= min_days for a, b in pairwise(ticks))
+
+    if days <= 62:
+        for step in (1, 2, 7, 14, 28):
+            ticks = [first + timedelta(days=n) for n in range(0, days + 1, step)]
+            if fits(ticks):
+                return [(d, f"{d.day} {d:%b}") for d in ticks]
+    starts = []
+    year, month = first.year, first.month
+    while date(year, month, 1) <= last:
+        if date(year, month, 1) >= first:
+            starts.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    for step in (1, 2, 3, 6, 12, 24, 60):
+        ticks = [d for d in starts if (12 * d.year + d.month - 1) % step == 0]
+        if fits(ticks):
+            return [(d, f"{d:%b %Y}") for d in ticks]
+    return []
 
 
 # The heatmap of behaviours by store, for printed pages ----------------------------------------

@@ -1,3 +1,8 @@
+import re
+from itertools import pairwise
+
+import pytest
+
 from audit import charts
 from audit.charts import HeatRow, Point, heatmap_pages, line_chart
 
@@ -62,3 +67,49 @@ def test_heatmap_figures_stand_in_digit_wide_columns_and_text_is_escaped():
 def test_a_region_without_stores_or_behaviours_has_no_heatmap_pages():
     assert heatmap_pages([], heat_rows([]), 273, 154, "#0b5cad") == []
     assert heatmap_pages(["NTH-001"], [], 273, 154, "#0b5cad") == []
+
+
+def _labels(svg: str) -> list[tuple[float, str]]:
+    import re
+
+    return [(float(x), text) for x, text in re.findall(r'<text class="xlabel" x="([\d.]+)"[^>]*>([^<]*)</text>', svg)]
+
+
+def _by_date(first, last, every_days: int) -> list[Point]:
+    from datetime import timedelta
+
+    days = (last - first).days
+    return [Point(str(n), 50.0 + n % 40, first + timedelta(days=n)) for n in range(0, days + 1, every_days)]
+
+
+@pytest.mark.parametrize(("months", "every"), [(1, 1), (3, 1), (12, 2), (12, 20), (24, 3), (24, 45), (120, 30)])
+def test_time_axis_labels_never_overlap_and_months_read_jan_2026(months, every):
+    from datetime import date, timedelta
+
+    last = date(2026, 12, 31)
+    first = last - timedelta(days=30 * months)
+    svg = str(line_chart(_by_date(first, last, every), "t", "d", span=(first, last)))
+    labels = _labels(svg)
+    assert 2 <= len(labels) <= 9
+    xs = [x for x, _ in labels]
+    assert all(b - a >= charts.LABEL_GAP - 0.5 for a, b in pairwise(xs))  # never closer than a label
+    if months >= 3:
+        assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", text) for _, text in labels), labels
+
+
+def test_points_stand_at_their_dates_not_evenly():
+    from datetime import date
+
+    first, last = date(2026, 1, 1), date(2026, 12, 31)
+    points = [Point("a", 50.0, date(2026, 1, 1)), Point("b", 60.0, date(2026, 1, 2)), Point("c", 70.0, last)]
+    xs = [
+        float(x)
+        for x in re.findall(r'<circle class="dot" cx="([\d.]+)"', str(line_chart(points, "t", "d", span=(first, last))))
+    ]
+    assert xs[1] - xs[0] < 5 and xs[2] - xs[1] > 500  # two visits a day apart sit together, December far away
+
+
+def test_evenly_spaced_labels_are_thinned_to_fit():
+    svg = str(line_chart([Point(f"{n:02d} Nov", 50.0) for n in range(40)], "t", "d"))
+    xs = [x for x, _ in _labels(svg)]
+    assert len(xs) <= 8 and all(b - a >= charts.LABEL_GAP - 0.5 for a, b in pairwise(xs))

@@ -163,8 +163,9 @@ async def store(request: Request) -> Response:
         "audit_chart": charts.line_chart(
             result.audit_points,
             f"{result.name}: score of each audit",
-            "Each dot is one audit, in date order.",
+            "Each dot is one audit, at its date.",
             "by-audit",
+            span=result.span,
         ),
         "month_chart": charts.line_chart(
             result.month_points, f"{result.name}: score by month", "Mean score of the audits of each month.", "by-month"

@@ -194,7 +194,7 @@ def store_report(db: Database, viewer: Viewer, code: str, period: Period, checkl
         checklist_title=checklists.current(db, checklist).title,
         missed=_missed_by_audit(db, [a.id for a in result.audits]),
         audit_chart=charts.line_chart(
-            result.audit_points, f"{result.name}: score of each audit", "One dot each", style=style
+            result.audit_points, f"{result.name}: score of each audit", "One dot each", style=style, span=result.span
         ),
     )
     return Report(f"store-{_safe(result.code)}-{_span(period)}.pdf", job)

@@ -9,7 +9,7 @@ company's time zone, which SQLite and PostgreSQL would otherwise each do their w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -67,15 +67,19 @@ class StoreReport:
 
     @property
     def audit_points(self) -> list[charts.Point]:
-        """The trend of the page and the PDF: each counted audit, by its day in the period's zone."""
+        """The trend of the page and the PDF: each counted audit, at its day in the period's zone."""
         zone = ZoneInfo(self.period.zone)
-        return [
-            charts.Point(a.finished_at.astimezone(zone).strftime("%d %b"), a.score) for a in self.audits if a.counted
-        ]
+        days = [(a.finished_at.astimezone(zone).date(), a.score) for a in self.audits if a.counted]
+        return [charts.Point(f"{day.day} {day:%b %Y}", score, day) for day, score in days]
 
     @property
     def month_points(self) -> list[charts.Point]:
         return [charts.Point(label, agg.score if agg else None) for label, agg in self.months]
+
+    @property
+    def span(self) -> tuple[date, date]:
+        """The period's first and last day: the time axis of the trend."""
+        return self.period.first, self.period.last
 
 
 def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> StoreReport:
@@ -188,11 +192,11 @@ def _months(points: list[AuditPoint], period: Period) -> list[tuple[str, Aggrega
     labels: list[str] = []
     year, month = period.first.year, period.first.month
     while (year, month) <= (period.last.year, period.last.month):
-        labels.append(f"{year:04d}-{month:02d}")
+        labels.append(f"{date(year, month, 1):%b %Y}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     by_month: dict[str, list[float | None]] = {label: [] for label in labels}
     for p in points:
-        key = p.finished_at.astimezone(zone).strftime("%Y-%m")
+        key = p.finished_at.astimezone(zone).strftime("%b %Y")
         if key in by_month:
             by_month[key].append(p.score)
     return [(label, store_score(scores)) for label, scores in by_month.items()]
