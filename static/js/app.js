@@ -67,7 +67,7 @@
 
   function drawSync() {
     const chip = document.querySelector("[data-sync]");
-    if (!chip) return;
+    if (!chip || !sync.loaded) return; // drawn only once the outbox has been read: never a guess
     const offline = navigator.onLine === false || sync.unreachable;
     const prefix = offline ? "Offline · " : "";
     let text; let state;
@@ -96,6 +96,7 @@
     const entries = await store.outbox();
     const count = entries.length;
     sync.count = count;
+    sync.loaded = true;
     sync.needs = entries.filter(function (e) { return e.state === "rejected" || e.state === "signin"; }).length;
     sync.lastSent = await store.lastSent().catch(function () { return 0; });
     if (!count) sync.unreachable = false;
@@ -332,7 +333,6 @@
   async function start() {
     dates.render();
     accountMenu();
-    drawSync();
     const links = all("a[data-offline]").map(function (a) { return a.getAttribute("href"); });
     if (navigator.storage && navigator.storage.persist) {
       navigator.storage.persist().catch(function () {}).then(refresh);

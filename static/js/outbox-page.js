@@ -132,8 +132,7 @@
     const entries = (await store.outbox()).sort(function (a, b) { return a.queued_at - b.queued_at; });
     list.replaceChildren.apply(list, entries.map(row));
     document.querySelector("[data-outbox-empty]").hidden = entries.length > 0;
-    document.querySelector("[data-save-file]").disabled = entries.length === 0;
-    document.querySelector("[data-send-now]").disabled = entries.length === 0;
+    document.querySelector("[data-outbox-actions]").hidden = entries.length === 0;
   }
 
   try {
