@@ -57,6 +57,7 @@ class Settings:
     report_timeout_seconds: float = 60.0
     report_memory_mb: int = 1024
     report_workers: int = 2
+    report_keep_hours: int = 24
     brand_name: str = "Audit"
     brand_accent: str = "#0b5cad"
     brand_logo: Path | None = None
@@ -209,6 +210,7 @@ def _reports(env: Mapping[str, str], defaults: Settings) -> dict[str, object]:
         "report_timeout_seconds": float(_int(env, "AUDIT_REPORT_TIMEOUT_SECONDS", 60, minimum=1)),
         "report_memory_mb": _int(env, "AUDIT_REPORT_MEMORY_MB", defaults.report_memory_mb, minimum=256),
         "report_workers": _int(env, "AUDIT_REPORT_WORKERS", defaults.report_workers, minimum=1),
+        "report_keep_hours": _int(env, "AUDIT_REPORT_KEEP_HOURS", defaults.report_keep_hours, minimum=1),
         "brand_name": name,
         "brand_accent": accent.lower(),
         "brand_logo": Path(logo) if logo else None,

@@ -310,3 +310,58 @@ class Photo(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     created_at: datetime = _utc()
+
+
+class ReportJob(SQLModel, table=True):
+    """A report or ZIP made in the background for one person (`services.reports.jobs`): what
+    was asked, how far it got, and, once done, its file in `report_job_chunks` until
+    `expires_at`. The row is the job's truth; the queue only carries its id."""
+
+    __tablename__ = "report_jobs"
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=16)  # zip, region, company
+    scope: str = Field(default="", max_length=16)  # region or store (a ZIP's)
+    code: str = Field(default="", max_length=32)
+    first_day: date
+    last_day: date
+    preset: str = Field(default="", max_length=16)
+    checklist: str = Field(default="", max_length=64)
+    title: str = Field(max_length=300)
+    filename: str = Field(default="", max_length=200)
+    state: str = Field(default="queued", max_length=16, index=True)  # queued, running, done, failed
+    total: int = 0
+    done: int = 0
+    size: int = 0
+    message: str = Field(default="", max_length=1000)
+    attempt: int = 0
+    worker: str = Field(default="", max_length=200)
+    created_at: datetime = _utc()
+    started_at: datetime | None = _utc(nullable=True)
+    heartbeat_at: datetime = _utc(index=True)
+    finished_at: datetime | None = _utc(nullable=True)
+    expires_at: datetime | None = _utc(nullable=True, index=True)
+
+
+class ReportJobChunk(SQLModel, table=True):
+    """A finished job's file, in pieces of about a megabyte, so any machine can serve it."""
+
+    __tablename__ = "report_job_chunks"
+    job_id: str = Field(foreign_key="report_jobs.id", primary_key=True, max_length=36)
+    attempt: int = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
+# The queue that carries report jobs' ids on PostgreSQL: huey's PostgresStorage with the table
+# prefix "report_queue" reads and writes this table as it declares it (huey makes no tables
+# here; the migration does). On SQLite the queue is a file of its own (services/reports/jobs.py).
+report_queue_task = sa.Table(
+    "report_queue_task",
+    SQLModel.metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("queue", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("priority", sa.Double, nullable=False, server_default="0.0"),
+    sa.Index("report_queue_task_queue_priority_id", "queue", "priority", "id"),
+)
