@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.services.scores import totals
+from audit.services.scores import comparison, totals
 from audit.storage.models import Role
 from audit.web import shopper
 from audit.web.auth import viewer_of
@@ -19,6 +19,7 @@ async def home(request: Request) -> Response:
         return await shopper.my_visits(request)
     found = await run_in_threadpool(totals.overview, request.app.state.db, viewer, request.app.state.settings.today())
     period = found.period
-    context = {"regions": found.regions, "start": period.first, "end": period.last, "days": period.days}
+    context = {"overview": found, "start": period.first, "end": period.last, "days": period.days}
     context["checklist_title"] = found.checklist_title
+    context["band"] = comparison.band
     return request.app.state.templates.TemplateResponse(request, "home.html", context)

@@ -3,7 +3,11 @@ from datetime import UTC, datetime, timedelta
 from tests import actors
 
 
-def test_home_lists_every_store_with_its_score_and_audit_count(client, org):
+def _section(html: str, start: str, end: str) -> str:
+    return html[html.index(start) : html.index(end, html.index(start))]
+
+
+def test_home_leads_with_what_needs_attention_then_ranks_regions(client, org):
     recent = datetime.now(UTC) - timedelta(days=2)
     answers = actors.answers_for(org.main, warm_greeting="no")
     assert client.post("/api/audits", json=actors.body(org.main, finished=recent, answers=answers)).status_code == 201
@@ -11,11 +15,33 @@ def test_home_lists_every_store_with_its_score_and_audit_count(client, org):
     page = client.get("/")
     assert page.status_code == 200
     html = page.text
-    leeds = html[html.index("NTH-001") : html.index("NTH-002")]
-    assert "Leeds" in leeds and '<td class="num">2</td>' in leeds
-    york = html[html.index("NTH-002") : html.index("South")]
-    assert "no audits" in york
-    assert "South" in html and "STH-001" in html
+    assert html.index("Needs attention") < html.index("Regions, best first")
+    unaudited = _section(html, "Not audited in the period", "</ul>")
+    assert "York" in unaudited and "Brighton" in unaudited and "Leeds" not in unaudited
+    regions = html[html.index("Regions, best first") :]
+    assert regions.index("North") < regions.index("South")  # ranked: the only region with audits first
+    leeds = _section(regions, "Leeds", "</tr>")
+    assert '<td class="num">2</td>' in leeds and "2 audits only" in leeds  # thin evidence is said
+    assert "no audits" in _section(regions, "York", "</tr>")
+
+
+def test_poor_falling_and_critical_stores_are_flagged(client, org):
+    before = datetime.now(UTC) - timedelta(days=120)
+    recent = datetime.now(UTC) - timedelta(days=2)
+    good = actors.body(org.main, finished=before)
+    assert client.post("/api/audits", json=good).status_code == 201
+    weak = actors.answers_for(org.main, respectful_throughout="no")  # a critical item: 0 %
+    assert client.post("/api/audits", json=actors.body(org.main, finished=recent, answers=weak)).status_code == 201
+    html = client.get("/").text
+    poor = _section(html, "Poor or falling", "</ul>")
+    assert "Leeds" in poor and "0.0" in poor and "worse" in poor
+    critical = _section(html, "Critical failures", "</ul>")
+    assert "Leeds" in critical and "1 critical failure<" in critical  # one, not "1 critical failures"
+
+
+def test_a_manager_sees_only_their_regions_on_the_overview(client_for, org):
+    html = client_for("north@example.com").get("/").text
+    assert "North" in html and "York" in html and "Brighton" not in html and "South" not in html
 
 
 def test_home_says_what_to_do_when_there_is_nothing(settings, db):
@@ -27,7 +53,7 @@ def test_home_says_what_to_do_when_there_is_nothing(settings, db):
     accounts.create_user(db, "first@example.com", "owner", password=actors.PASSWORD)
     with TestClient(create_app(settings)) as client:
         actors.sign_in(client, "first@example.com")
-        assert "audit demo" in client.get("/").text
+        assert "No regions yet" in client.get("/").text
 
 
 def test_an_unknown_page_is_a_plain_404_page(client):

@@ -154,14 +154,71 @@ def company_page(db: Database, viewer: Viewer, period: Period, checklist: str = 
     return CompanyPage(company(db, viewer, period, checklist), checklist, checklists.choices(db))
 
 
+FALLING = 5.0  # points lost against the period before that flag a store
+POOR = 70.0  # below it a store is Poor (the bands of docs/scoring.md)
+THIN = 3  # fewer audits than this behind a score: said beside it
+
+
+@dataclass(frozen=True)
+class StoreLine:
+    """One store on the overview: its score, change and what flags it."""
+
+    region: str
+    code: str
+    name: str
+    score: Aggregate | None
+    previous: Aggregate | None
+    critical: int  # counted audits of the period with a failed critical item
+
+    @property
+    def change(self) -> float | None:
+        if self.score is None or self.previous is None:
+            return None
+        return round(self.score.score - self.previous.score, 1)
+
+    @property
+    def poor_or_falling(self) -> bool:
+        change = self.change
+        return self.score is not None and (self.score.score < POOR or (change is not None and change <= -FALLING))
+
+    @property
+    def thin(self) -> bool:
+        """A score resting on fewer than `THIN` audits: thin evidence, said beside it."""
+        return self.score is not None and self.score.count < THIN
+
+
+@dataclass(frozen=True)
+class RegionOverview:
+    row: RegionRow
+    stores: list[StoreLine]  # worst first, the unaudited last
+
+
 @dataclass(frozen=True)
 class Overview:
-    """The staff's home page: each region they see with its stores' scores over the last 90
-    days, for the company's default checklist (scores of two checklists never mix)."""
+    """The staff's home page, for the last 90 days and the company's default checklist
+    (scores of two checklists never mix): what needs attention first (stores Poor or
+    falling, critical failures, stores not audited), then every region ranked with its
+    band and change, its stores one tap away."""
 
-    regions: list[RegionScore]
     period: Period
     checklist_title: str
+    regions: list[RegionOverview]
+
+    @property
+    def stores(self) -> list[StoreLine]:
+        return [s for r in self.regions for s in r.stores]
+
+    @property
+    def poor_or_falling(self) -> list[StoreLine]:
+        return sorted((s for s in self.stores if s.poor_or_falling), key=lambda s: s.score.mean if s.score else 0)
+
+    @property
+    def critical(self) -> list[StoreLine]:
+        return sorted((s for s in self.stores if s.critical), key=lambda s: (-s.critical, s.code))
+
+    @property
+    def unaudited(self) -> list[StoreLine]:
+        return [s for s in self.stores if s.score is None]
 
 
 def overview(db: Database, viewer: Viewer, today: date) -> Overview:
@@ -169,9 +226,48 @@ def overview(db: Database, viewer: Viewer, today: date) -> Overview:
     try:
         spec = checklists.current(db, db.settings.default_checklist)
     except NotFound:
-        return Overview(region_scores(db, period.start, period.end, visible_regions(viewer), ""), period, "")
-    regions = region_scores(db, period.start, period.end, visible_regions(viewer), spec.key)
-    return Overview(regions, period, spec.title)
+        return Overview(period, "", [])
+    visible = visible_regions(viewer)
+    now = region_scores(db, period.start, period.end, visible, spec.key)
+    before = {
+        (s.code): s.score for r in region_scores(db, *_range(period.previous()), visible, spec.key) for s in r.stores
+    }
+    critical = _critical_failures(db, period, spec.key)
+    rows = {r.code: r for r in company(db, viewer, period, spec.key)}
+    regions = [
+        RegionOverview(
+            rows[r.code],
+            sorted(
+                (
+                    StoreLine(r.code, s.code, s.name, s.score, before.get(s.code), critical.get(s.code, 0))
+                    for s in r.stores
+                ),
+                key=lambda s: (s.score is None, s.score.mean if s.score else 0, s.code),
+            ),
+        )
+        for r in now
+    ]
+    regions.sort(key=lambda r: (r.row.rank is None, r.row.rank or 0, r.row.code))
+    return Overview(period, spec.title, regions)
+
+
+def _critical_failures(db: Database, period: Period, checklist: str) -> dict[str, int]:
+    """Counted audits of the period with a failed critical item, per store code."""
+    query = (
+        sa.select(models.Store.code, sa.func.count())
+        .join(models.Audit, models.Audit.store_id == models.Store.id)
+        .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
+        .where(
+            models.Audit.finished_at >= period.start,
+            models.Audit.finished_at < period.end,
+            models.Audit.critical_failed.is_(True),
+            models.counted_audits(),
+            models.ChecklistVersion.checklist_key == checklist,
+        )
+        .group_by(models.Store.code)
+    )
+    with db.session() as session:
+        return {code: int(n) for code, n in session.execute(query).all()}
 
 
 def _range(period: Period) -> tuple[datetime, datetime]:
