@@ -83,6 +83,12 @@ def routes() -> list[Route | Mount]:
         Route("/stores/{code}/report.pdf", guard(STAFF, reports.store_pdf), methods=["GET"]),
         Route("/stores/{code}/audits.zip", guard(STAFF, reports.store_zip), methods=["GET"]),
         Route("/audits/{audit_id}.pdf", guard(STAFF, reports.audit_pdf), methods=["GET"]),  # before /audits/{audit_id}
+        Route("/company/report.pdf", guard(STAFF, reports.company_pdf), methods=["GET"]),
+        Route("/downloads", guard(STAFF, reports.my_downloads), methods=["GET"]),
+        Route("/downloads", guard(STAFF, reports.start_job), methods=["POST"]),
+        Route("/downloads/{job_id}.json", guard(STAFF, reports.job_status), methods=["GET"]),  # before {job_id}
+        Route("/downloads/{job_id}", guard(STAFF, reports.job_page), methods=["GET"]),
+        Route("/downloads/{job_id}/file", guard(STAFF, reports.job_file), methods=["GET"]),
         Route("/audits/{audit_id}", guard(SIGNED_IN, dashboards.audit_page), methods=["GET"]),
         Route("/photos/{photo_id}", guard(SIGNED_IN, dashboards.photo), methods=["GET"]),
         Route("/audits/{audit_id}/exclude", guard(STAFF, dashboards.exclude), methods=["POST"]),
@@ -192,7 +198,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.jobs.start()  # and picks up jobs a stopped server left
         yield
+        app.state.jobs.stop()
         submitter.close()
         if app.state.renderer is not None:
             app.state.renderer.close()
@@ -217,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.db = db
     app.state.submitter = submitter
     app.state.renderer = None  # PDF worker processes, started by the first report
+    app.state.jobs = reports.job_queue(app)  # reports made in the background, on those workers
     app.state.brand = BrandCache(db)  # the header of every page
     app.state.templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[brand.context])
     app.state.templates.env.globals["static_url"] = static_url

@@ -1,4 +1,5 @@
-"""PDF downloads: one audit, a store or a region over a period, and ZIPs of audit PDFs.
+"""PDF downloads: one audit, a store, a region or the company over a period, ZIPs of audit
+PDFs, and the same made in the background ("My downloads", `services.reports.jobs`).
 
 A route checks the request and sends an order to the app's worker processes
 (`services.reports.pool`), which read the database, fill the template and run
@@ -9,13 +10,19 @@ with a plain message.
 
 from __future__ import annotations
 
-from typing import Literal
+import threading
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from audit.domain import periods
+from audit.domain.periods import Period
+from audit.errors import Invalid, Problem
 from audit.services import reports
+from audit.services.reports import jobs
 from audit.services.reports.pool import RenderPool
 from audit.web.auth import viewer_of
 from audit.web.dashboards import checklist_of, period_of
@@ -23,10 +30,7 @@ from audit.web.dashboards import checklist_of, period_of
 
 def renderer(request: Request) -> RenderPool:
     """The app's worker processes, started on the first report (most processes never make one)."""
-    state = request.app.state
-    if state.renderer is None:
-        state.renderer = reports.render_pool(state.settings)
-    return state.renderer
+    return pool_of(request.app)
 
 
 async def _pdf(request: Request, order: reports.Order) -> Response:
@@ -71,3 +75,98 @@ async def region_zip(request: Request) -> Response:
 
 async def store_zip(request: Request) -> Response:
     return await _zip(request, "store")
+
+
+# Background jobs ---------------------------------------------------------------------------------
+
+
+def pool_of(app: Any) -> RenderPool:
+    """The app's worker processes, for pages and jobs alike (started once, on first need)."""
+    state = app.state
+    with _POOL_LOCK:
+        if state.renderer is None:
+            state.renderer = reports.render_pool(state.settings)
+        return state.renderer
+
+
+_POOL_LOCK = threading.Lock()
+
+
+def job_queue(app: Any) -> jobs.JobQueue:
+    """The app's report jobs: runs them on the app's PDF workers."""
+    return jobs.JobQueue(app.state.db, lambda: pool_of(app))
+
+
+def _form_period(request: Request, form: Any) -> Period:
+    settings = request.app.state.settings
+    try:
+        return periods.resolve(
+            settings.today(),
+            settings.timezone,
+            str(form.get("period", "")),
+            str(form.get("from", "")),
+            str(form.get("to", "")),
+        )
+    except periods.PeriodError as exc:
+        raise Invalid(str(exc), problems=[Problem("period", str(exc))]) from None
+
+
+async def start_job(request: Request) -> Response:
+    """A report or ZIP to make in the background (the Download menu's buttons): its page."""
+    form = await request.form()
+    period = _form_period(request, form)
+    checklist = str(form.get("checklist", "")) or request.app.state.settings.default_checklist
+    args = (
+        request.app.state.db,
+        request.app.state.jobs,
+        viewer_of(request),
+        str(form.get("kind", "")),
+        str(form.get("code", "")),
+        period,
+        checklist,
+        str(form.get("scope", "region")),
+    )
+    job_id = await run_in_threadpool(jobs.submit, *args)
+    if "application/json" in request.headers.get("accept", ""):
+        found = await run_in_threadpool(jobs.status, request.app.state.db, viewer_of(request), job_id)
+        return JSONResponse(found.as_json(), status_code=202, headers={"Location": f"/downloads/{job_id}"})
+    return RedirectResponse(f"/downloads/{job_id}", status_code=303)
+
+
+def _page(request: Request, template: str, context: dict[str, Any]) -> Response:
+    context = {**context, "zone": ZoneInfo(request.app.state.settings.timezone)}
+    return request.app.state.templates.TemplateResponse(request, template, context)
+
+
+async def my_downloads(request: Request) -> Response:
+    found = await run_in_threadpool(jobs.mine, request.app.state.db, viewer_of(request))
+    keep = request.app.state.settings.report_keep_hours
+    return _page(request, "downloads.html", {"jobs": found, "keep_hours": keep})
+
+
+async def job_page(request: Request) -> Response:
+    found = await run_in_threadpool(
+        jobs.status, request.app.state.db, viewer_of(request), request.path_params["job_id"]
+    )
+    return _page(request, "job.html", {"job": found, "keep_hours": request.app.state.settings.report_keep_hours})
+
+
+async def job_status(request: Request) -> Response:
+    found = await run_in_threadpool(
+        jobs.status, request.app.state.db, viewer_of(request), request.path_params["job_id"]
+    )
+    return JSONResponse(found.as_json(), headers={"Cache-Control": "no-store"})
+
+
+async def job_file(request: Request) -> Response:
+    found = await run_in_threadpool(
+        jobs.open_file, request.app.state.db, viewer_of(request), request.path_params["job_id"]
+    )
+    headers = {**_download(found.filename), "Content-Length": str(found.size)}
+    return StreamingResponse(iterate_in_threadpool(found.chunks), media_type=found.media_type, headers=headers)
+
+
+async def company_pdf(request: Request) -> Response:
+    """The company report, made at once (the Download menu makes it as a job)."""
+    order = reports.Order("company", viewer_of(request), "", period_of(request), checklist_of(request))
+    return await _pdf(request, order)

@@ -26,6 +26,7 @@ from audit.domain.periods import Period
 from audit.services import audits, checklists, scoped
 from audit.services.access import Viewer
 from audit.services.company import branding
+from audit.services.reports import company as company_figures
 from audit.services.reports.job import (
     BRAND_LOGO_URL,
     SCHEME,
@@ -235,6 +236,18 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
     return Report(f"region-{_safe(result.region)}-{_span(period)}.pdf", job)
 
 
+# The company -----------------------------------------------------------------------------------
+
+
+def company_report(db: Database, viewer: Viewer, period: Period, checklist: str = "") -> Report:
+    """Every region the viewer sees ranked, best and worst stores, the weakest behaviours and
+    the critical failures of the period (a manager's: their regions only)."""
+    found = company_figures.company_report(db, viewer, period, checklist)
+    title = "Company report" if found.whole_company else "Report of your regions"
+    job = _render(db, "company.html", f"{title}, {period.label}", r=found, heading=title)
+    return Report(f"company-{_span(period)}.pdf", job)
+
+
 # Batches -------------------------------------------------------------------------------------
 
 
@@ -242,7 +255,7 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
 class Order:
     """Which report, for whom: small enough to send to a worker process, which builds it."""
 
-    kind: Literal["audit", "store", "region"]
+    kind: Literal["audit", "store", "region", "company"]
     viewer: Viewer
     key: str  # audit id, store code or region code
     period: Period | None = None
@@ -255,6 +268,8 @@ def build(db: Database, order: Order) -> Report:
     if order.kind == "audit":
         return audit_report(db, order.viewer, order.key, order.for_store)
     assert order.period is not None
+    if order.kind == "company":
+        return company_report(db, order.viewer, order.period, order.checklist)
     make = store_report if order.kind == "store" else region_report
     return make(db, order.viewer, order.key, order.period, order.checklist)
 
