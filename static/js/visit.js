@@ -17,6 +17,7 @@
   const revision = Number(form.dataset.revision || 1);
   const zone = form.dataset.zone || undefined;
   const MAX_SIDE = 1600;
+  const PHOTO_BYTES = 240 * 1024;
   const REVIEW = "review";
   const TIME_LABELS = { started_at: "Started", finished_at: "Ended" };
   const FIELDS = { assignment: "Visit", store: "Store", id: "Audit", notes: "Your account", photos: "Photos" };
@@ -319,9 +320,15 @@
     canvas.height = Math.round(bitmap.height * scale);
     canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
     bitmap.close();
-    return new Promise(function (resolve, reject) {
-      canvas.toBlob(function (blob) { blob ? resolve(blob) : reject(new Error("the photo could not be read")); }, "image/jpeg", 0.85);
-    });
+    // the best quality that keeps the photo under PHOTO_BYTES: it has to go up over a weak signal
+    let blob = null;
+    for (const quality of [0.85, 0.75, 0.65, 0.55]) {
+      blob = await new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
+      if (!blob) throw new Error("the photo could not be read");
+      if (blob.size <= PHOTO_BYTES) break;
+    }
+    canvas.width = canvas.height = 0; // the pixels go now, not at the next collection
+    return blob;
   }
 
   function photoList(key) { return key ? (draft.photos[key] = draft.photos[key] || []) : draft.audit_photos; }
