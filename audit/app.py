@@ -82,6 +82,7 @@ def routes() -> list[Route | Mount]:
         Route("/stores/{code}", guard(STAFF, dashboards.store), methods=["GET"]),
         Route("/stores/{code}/report.pdf", guard(STAFF, reports.store_pdf), methods=["GET"]),
         Route("/stores/{code}/audits.zip", guard(STAFF, reports.store_zip), methods=["GET"]),
+        Route("/stores/{code}/audits.csv", guard(STAFF, reports.store_audits_csv), methods=["GET"]),
         Route("/audits/{audit_id}.pdf", guard(STAFF, reports.audit_pdf), methods=["GET"]),  # before /audits/{audit_id}
         Route("/company/report.pdf", guard(STAFF, reports.company_pdf), methods=["GET"]),
         Route("/downloads", guard(STAFF, reports.my_downloads), methods=["GET"]),

@@ -11,6 +11,7 @@ with a plain message.
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -21,9 +22,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from audit.domain import periods
 from audit.domain.periods import Period
 from audit.errors import Invalid, Problem
-from audit.services import reports
+from audit.services import reports, scoped
 from audit.services.reports import jobs
 from audit.services.reports.pool import RenderPool
+from audit.services.scores import exports
+from audit.storage import models
 from audit.web.auth import viewer_of
 from audit.web.dashboards import checklist_of, period_of
 
@@ -170,3 +173,31 @@ async def company_pdf(request: Request) -> Response:
     """The company report, made at once (the Download menu makes it as a job)."""
     order = reports.Order("company", viewer_of(request), "", period_of(request), checklist_of(request))
     return await _pdf(request, order)
+
+
+def _store_rows(db: Any, viewer: Any, code: str, period: Period) -> Iterator[list[Any]]:
+    with db.session() as session:
+        store = scoped.store(session, viewer, code)  # NotFound before the download starts
+        region = session.get(models.Region, store.region_id)
+    assert region is not None
+    return (row for row in exports.audit_rows(db, viewer, region.code, period) if row[1] == store.code)
+
+
+async def store_audits_csv(request: Request) -> Response:
+    """A store's audits of the period as CSV: the region's audits CSV, this store's rows only."""
+    period = period_of(request)
+    rows = await run_in_threadpool(
+        _store_rows, request.app.state.db, viewer_of(request), request.path_params["code"], period
+    )
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for line in iterate_in_threadpool(exports.csv_lines(exports.AUDIT_HEADER, rows)):
+            yield line.encode("utf-8")
+
+    code = request.path_params["code"].upper()
+    name = f"audits-{code}-{period.first.isoformat()}_{period.last.isoformat()}.csv"
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
