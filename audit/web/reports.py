@@ -26,7 +26,6 @@ from audit.services import reports, scoped
 from audit.services.reports import jobs
 from audit.services.reports.pool import RenderPool
 from audit.services.scores import exports
-from audit.storage import models
 from audit.web.auth import viewer_of
 from audit.web.dashboards import checklist_of, period_of
 
@@ -177,9 +176,7 @@ async def company_pdf(request: Request) -> Response:
 
 def _store_rows(db: Any, viewer: Any, code: str, period: Period) -> Iterator[list[Any]]:
     with db.session() as session:
-        store = scoped.store(session, viewer, code)  # NotFound before the download starts
-        region = session.get(models.Region, store.region_id)
-    assert region is not None
+        store, region = scoped.store(session, viewer, code)  # NotFound before the download starts
     return (row for row in exports.audit_rows(db, viewer, region.code, period) if row[1] == store.code)
 
 

@@ -146,8 +146,11 @@ def submit(
         found = batch(db, viewer, scope, code, period)
         total = len(found.entries)
         with db.session() as session:
-            place = scoped.region(session, viewer, code) if scope == "region" else scoped.store(session, viewer, code)
-            name = place.name
+            name = (
+                scoped.region(session, viewer, code).name
+                if scope == "region"
+                else scoped.store(session, viewer, code)[0].name
+            )
         title = f"All audit PDFs of {name} ({code}), {_span(period)}"
         filename = found.filename
     elif kind == "region":
