@@ -228,9 +228,11 @@ def axe(page: Page) -> list[str]:
     )
 
 
-def every_page(browser: Any, base: str, photo: Path, audit_path: str, upcoming: str, form: str) -> dict[str, Any]:
+def every_page(
+    browser: Any, base: str, photo: Path, audit_path: str, upcoming: str, form: str, scheme: str
+) -> dict[str, Any]:
     """Overflow at 320x568 and axe-core findings on every shopper page, in each state worth seeing."""
-    context = phone(browser, SMALLEST, bypass_csp=True)
+    context = phone(browser, SMALLEST, bypass_csp=True, color_scheme=scheme)
     page = context.new_page()
     found: dict[str, Any] = {}
 
@@ -275,6 +277,28 @@ def every_page(browser: Any, base: str, photo: Path, audit_path: str, upcoming: 
     check("offline page")
     page.goto(base + "/account/password")
     check("change password")
+    # an audit waiting (no way to the server), then refused in the server's own words
+    context.route("**/api/**", lambda route: route.abort("internetdisconnected"))
+    open_form(page, base, form)
+    page.locator("[data-step-now]").tap()
+    page.locator("#section-list [data-goto]").first.tap()
+    complete(page, photo, WORD)
+    page.get_by_role("button", name="Submit audit").tap()
+    page.wait_for_url("**/outbox")
+    page.locator("li.queued").wait_for()
+    check("waiting to upload, one waiting")
+    page.goto(base + "/")
+    check("my visits, one waiting")
+    context.unroute("**/api/**")
+    problem = {"field": "assignment", "message": "this visit to NTH-001 was already reported, by audit 0a1b2c3d: "
+               "a planned visit is reported once"}  # fmt: skip
+    context.route("**/api/audits", lambda route: route.fulfill(status=409, json={"error": "x", "errors": [problem]}))
+    page.goto(base + "/outbox")
+    page.get_by_role("button", name="Send now").tap()
+    page.locator("li.queued.rejected").wait_for()
+    check("waiting to upload, refused")
+    page.goto(base + "/")
+    check("my visits, one refused")
     context.close()
     return found
 
@@ -407,7 +431,11 @@ def main() -> None:
                 audit_path = page.locator("#submitted ~ article a").first.get_attribute("href") or ""
                 context.close()
 
-                pages = every_page(browser, base, photo, audit_path, upcoming, forms[1])
+                pages = {
+                    f"{name} ({scheme})": found
+                    for scheme in ("light", "dark")
+                    for name, found in every_page(browser, base, photo, audit_path, upcoming, forms[1], scheme).items()
+                }
                 synced = sync_run(browser, base, photo, forms[2:7])
                 browser.close()
             scores = lighthouse(base + forms[1], cookie) if with_lighthouse else {}
@@ -424,7 +452,7 @@ def main() -> None:
     print(f"taps from My visits to Submit: {taps} for {answers} answers in {sections} sections "
           f"(goal at most {limit}, ratio {taps / limit:.2f})")  # fmt: skip
     for name, (wide, problems) in pages.items():
-        print(f"  {name:44} overflow {wide} px at 320 px, axe serious/critical: {len(problems)} {problems or ''}")
+        print(f"  {name:51} overflow {wide} px at 320 px, axe serious/critical: {len(problems)} {problems or ''}")
     print(f"widest overflow at 320 px: {max(w for w, _ in pages.values())} px (goal 0); "
           f"axe serious or critical: {sum(len(p) for _, p in pages.values())} (goal 0)")  # fmt: skip
     for path, size in sorted(assets.items()):
