@@ -173,3 +173,17 @@ def test_pages_and_downloads_show_the_default_checklist_of_the_settings(settings
         assert client.get("/api/regions/STH/comparison?from=2026-10-01&to=2026-11-30").json()["checklist"] == (
             "quick-visit"
         )
+
+
+def test_changes_are_said_in_words_with_plurals_and_no_change_for_zero(client_for, org):
+    from audit.app import create_app
+
+    app = create_app(client_for("owner@example.com").app.state.settings)
+    template = app.state.templates.env.from_string(
+        '{% import "_shared.html" as s %}{{ s.change(2.44) }}|{{ s.change(-1) }}|{{ s.change(0.04) }}|{{ s.change(none) }}'
+        "|{{ s.failure_trend(0.4) }}|{{ s.failure_trend(-50) }}"
+    )
+    said = template.render(band=lambda v: ("good", "Good")).replace("\n", "")
+    assert said.split("|")[:3] == ["▲ better by 2.4 points", "▼ worse by 1.0 point", "no change"]
+    assert "new" in said.split("|")[3] and said.split("|")[4] == "no change"
+    assert said.split("|")[5] == "▲ better by 50 points"

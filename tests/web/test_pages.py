@@ -34,7 +34,7 @@ def test_poor_falling_and_critical_stores_are_flagged(client, org):
     assert client.post("/api/audits", json=actors.body(org.main, finished=recent, answers=weak)).status_code == 201
     html = client.get("/").text
     poor = _section(html, "Poor or falling", "</ul>")
-    assert "Leeds" in poor and "0.0" in poor and "worse" in poor
+    assert "Leeds" in poor and "0.0" in poor and "▼ worse by" in poor
     critical = _section(html, "Critical failures", "</ul>")
     assert "Leeds" in critical and "1 critical failure<" in critical  # one, not "1 critical failures"
 
