@@ -180,7 +180,8 @@ def test_changes_are_said_in_words_with_plurals_and_no_change_for_zero(client_fo
 
     app = create_app(client_for("owner@example.com").app.state.settings)
     template = app.state.templates.env.from_string(
-        '{% import "_shared.html" as s %}{{ s.change(2.44) }}|{{ s.change(-1) }}|{{ s.change(0.04) }}|{{ s.change(none) }}'
+        '{% import "_shared.html" as s %}'
+        "{{ s.change(2.44) }}|{{ s.change(-1) }}|{{ s.change(0.04) }}|{{ s.change(none) }}"
         "|{{ s.failure_trend(0.4) }}|{{ s.failure_trend(-50) }}"
     )
     said = template.render(band=lambda v: ("good", "Good")).replace("\n", "")
