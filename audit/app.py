@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
 
+from audit import formats
 from audit import settings as settings_module
 from audit.domain import answers
 from audit.errors import AppError
@@ -231,6 +232,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[brand.context])
     app.state.templates.env.globals["static_url"] = static_url
     app.state.templates.env.globals["answer_text"] = answers.in_words  # as the PDF prints it
+    app.state.templates.env.filters.update(formats.FILTERS)
     app.state.sessions = Sessions(settings)
     return app
 

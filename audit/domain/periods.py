@@ -46,7 +46,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        span = f"{self.first:%d %b %Y} to {self.last:%d %b %Y}"
+        span = f"{self.first.day} {self.first:%b %Y} to {self.last.day} {self.last:%b %Y}"
         return f"{PRESETS[self.preset]} ({span})" if self.preset else span
 
 

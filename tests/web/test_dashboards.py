@@ -19,7 +19,7 @@ def test_the_region_page_compares_branches_and_says_no_audits(client_for, org):
     assert "North" in page and "Leeds" in page and "York" in page
     assert page.index("Leeds") < page.index("York")  # best first
     assert "✓ Good" in page and '<svg class="bar"' in page
-    assert re.search(r"01 Oct 2026 to 30 Nov 2026", page)
+    assert re.search(r"1 Oct 2026 to 30 Nov 2026", page)
     empty = client_for("north@example.com").get("/regions/NTH?from=2025-01-01&to=2025-01-31").text
     assert empty.count("no audits") >= 2
 

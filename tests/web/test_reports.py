@@ -131,7 +131,7 @@ def test_the_store_report_has_the_period_score_sections_behaviours_and_audits(db
     period = periods.Period(date(2026, 10, 1), date(2026, 11, 30), "UTC")
     report = stores.report(db, Viewer(org.owner, "o", "o", "owner"), "NTH-001", period)
     assert report.score is not None and re.search(rf"{report.score.score:.1f}\s%", text)
-    assert "Leeds" in text and "2 audits" in text and "01 Oct 2026 to 30 Nov 2026" in text
+    assert "Leeds" in text and "2 audits" in text and "1 Oct 2026 to 30 Nov 2026" in text
     assert re.search(r"1 of 2 visits\s+50\s%", text)  # the name, missed once in two visits
     assert "Mon 02 Nov 2026, 11:30" in text and "Arrival and greeting" in text
     pdfs.render_every_page(response.content, tmp_path)

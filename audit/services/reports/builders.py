@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import sqlalchemy as sa
 
-from audit import charts
+from audit import charts, formats
 from audit.domain import answers
 from audit.domain.periods import Period
 from audit.services import audits, checklists, scoped
@@ -112,6 +112,7 @@ CHART_STYLE = (
     ".line{fill:none;stroke:ACCENT;stroke-width:2.2}.dot{fill:ACCENT}"
     ".empty{font-size:14px;fill:#57606a}"
 )
+_templates.filters.update(formats.FILTERS)
 _templates.globals.update(band=comparison.band, pct=_pct, fills=BAR_FILLS, answer_text=answers.in_words)
 
 
