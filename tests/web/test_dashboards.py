@@ -188,3 +188,9 @@ def test_changes_are_said_in_words_with_plurals_and_no_change_for_zero(client_fo
     assert said.split("|")[:3] == ["▲ better by 2.4 points", "▼ worse by 1.0 point", "no change"]
     assert "new" in said.split("|")[3] and said.split("|")[4] == "no change"
     assert said.split("|")[5] == "▲ better by 50 points"
+
+
+def test_a_rank_on_fewer_than_three_audits_says_how_many(client_for, org):
+    submit(client_for("shopper@example.com"), org)
+    page = client_for("north@example.com").get("/regions/NTH?from=2026-10-01&to=2026-11-30").text
+    assert '<small class="thin" title="A rank on so few audits is thin evidence">1 audit</small>' in page
