@@ -354,8 +354,9 @@ class ReportJobChunk(SQLModel, table=True):
 
 
 # The queue that carries report jobs' ids on PostgreSQL: huey's PostgresStorage with the table
-# prefix "report_queue" reads and writes this table as it declares it (huey makes no tables
-# here; the migration does). On SQLite the queue is a file of its own (services/reports/jobs.py).
+# prefix "report_queue" reads and writes these tables as it declares them (the messages, and
+# its key-value store, where it looks up revoked tasks); huey makes no tables here, the
+# migration does. On SQLite the queue is a file of its own (services/reports/jobs.py).
 report_queue_task = sa.Table(
     "report_queue_task",
     SQLModel.metadata,
@@ -364,4 +365,12 @@ report_queue_task = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("priority", sa.Double, nullable=False, server_default="0.0"),
     sa.Index("report_queue_task_queue_priority_id", "queue", "priority", "id"),
+)
+
+report_queue_kv = sa.Table(
+    "report_queue_kv",
+    SQLModel.metadata,
+    sa.Column("queue", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.LargeBinary, nullable=False),
 )

@@ -336,9 +336,11 @@ def _huey(settings: Settings) -> Huey:
         path.parent.mkdir(parents=True, exist_ok=True)
         queue_file = path.with_name(f"{path.stem}-queue.db")
         return SqliteHuey(QUEUE, filename=str(queue_file), results=False, timeout=30)
+    # Polled like SQLite's (at most a second's wait) rather than woken by LISTEN, which would hold
+    # a connection per runner thread for the life of the process.
     conninfo = make_url(settings.url).set(drivername="postgresql").render_as_string(hide_password=False)
     return PostgresHuey(
-        QUEUE, dsn=conninfo, table_prefix="report_queue", create_tables=False, results=False, read_timeout=0.5
+        QUEUE, dsn=conninfo, table_prefix="report_queue", create_tables=False, results=False, blocking=False
     )
 
 
@@ -409,7 +411,10 @@ class JobQueue:
                     delay = min(1.0, delay * 1.5)
                 continue
             delay = 0.1
-            self.huey.execute(task)
+            try:
+                self.huey.execute(task)
+            except Exception:  # the job's own errors are caught in _run; this is the queue's
+                log.exception("report jobs: a job could not be run")
 
     def _sweeper(self) -> None:
         while True:

@@ -1,6 +1,6 @@
 """report jobs: reports and ZIPs made in the background, their progress and their files
 
-And the queue's table (huey's PostgresStorage with the prefix report_queue), made here
+And the queue's tables (huey's PostgresStorage with the prefix report_queue), made here
 rather than by every server process at start; used on PostgreSQL only, since on SQLite the
 queue is a file of its own beside the database (see services/reports/jobs.py).
 
@@ -72,9 +72,16 @@ def upgrade() -> None:
     )
     op.create_index('report_queue_task_queue_priority_id', 'report_queue_task',
                     ['queue', 'priority', 'id'], unique=False)
+    op.create_table('report_queue_kv',
+    sa.Column('queue', sa.Text(), nullable=False),
+    sa.Column('key', sa.Text(), nullable=False),
+    sa.Column('value', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('queue', 'key')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('report_queue_kv')
     op.drop_index('report_queue_task_queue_priority_id', table_name='report_queue_task')
     op.drop_table('report_queue_task')
     op.drop_table('report_job_chunks')
