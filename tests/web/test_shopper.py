@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from PIL import Image
@@ -189,3 +190,39 @@ def test_the_session_endpoint_gives_a_fresh_csrf_token_or_401(shopper_client, an
     info = shopper_client.get("/api/session").json()
     assert info["email"] == "shopper@example.com" and info["csrf_token"] == shopper_client.headers["X-CSRF-Token"]
     assert anonymous.get("/api/session").status_code == 401
+
+
+def test_my_visits_groups_visits_by_their_window_and_says_when_one_opens(shopper_client, org, db):
+    from audit.services.planning import assignments
+
+    today = date.today()  # the tests' company zone is UTC
+    later = today + timedelta(days=40)
+    assignments.add(db, "shopper@example.com", "STH-001", "customer-service", today, today + timedelta(days=2))
+    assignments.add(db, "shopper@example.com", "STH-001", "customer-service", later, later + timedelta(days=1))
+    page = shopper_client.get("/").text
+    now, upcoming = page.split('data-group="now"')[1].split('data-group="upcoming"')
+    assert "Brighton" in now and "Open now" in now and "Opens" not in now
+    assert f'Opens <time datetime="{later.isoformat()}" data-fmt="day">{later.strftime("%a %-d %b")}</time>' in upcoming
+    assert 'data-zone="UTC"' in upcoming
+    [visit] = re.findall(r'href="(/visits/\d+)"', upcoming)
+    form = shopper_client.get(visit).text
+    assert f'data-opens="{later.isoformat()}" data-zone="UTC"' in form  # the phone decides, offline too
+
+
+def test_my_visits_shows_the_latest_ten_submitted_then_show_all(shopper_client, org):
+    for n in range(11):
+        finished = actors.VISIT_END - timedelta(hours=n)
+        assert shopper_client.post("/api/audits", json=actors.body(org.main, finished=finished)).status_code == 201
+    page = shopper_client.get("/").text
+    submitted = page.split('id="submitted"')[1]
+    assert submitted.count('<article class="visit">') == 10 and 'href="/?submitted=all"' in submitted
+    everything = shopper_client.get("/?submitted=all").text.split('id="submitted"')[1]
+    assert everything.count('<article class="visit">') == 11 and "submitted=all" not in everything
+
+
+def test_the_shoppers_audit_page_has_no_checklist_version_and_the_managers_has(client_for, shopper_client, org):
+    body = actors.body(org.main)
+    assert shopper_client.post("/api/audits", json=body).status_code == 201
+    own = shopper_client.get(f"/audits/{body['id']}").text
+    assert org.main.version not in own and "version" not in own.split("<main")[1]
+    assert org.main.version in client_for("north@example.com").get(f"/audits/{body['id']}").text
