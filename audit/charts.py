@@ -239,13 +239,7 @@ def heatmap_pages(
         return []
     width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
     digit = text_width("0", FONT_PT)
-    widest = max((text_width(code, CODE_PT, bold=True) for code in columns), default=0.0)
-    slots = max(5, int(-(-(widest + 2) // digit)))  # digits per column: the widest code and a margin
-    fit = max(1, min(MAX_COLUMNS, int((width - LABEL_WIDTH) // (slots * digit))))
-    groups = -(-len(columns) // fit)
-    size = -(-len(columns) // groups)  # even groups: none much narrower than the others
-    slots = max(slots, min(14, int((width - LABEL_WIDTH) // (size * digit))))  # wider when few stores
-    cut = [columns[n : n + size] for n in range(0, len(columns), size)]
+    cut, slots = _groups(columns, width)
     chunks = _page_rows(rows, [_label(row.label) for row in rows], height)
     pages: list[HeatPage] = []
     for part, codes in enumerate(cut, start=1):
@@ -262,6 +256,28 @@ def heatmap_pages(
 
 
 Entry = tuple[str, float, list[str], HeatRow | None]  # kind ("section" or "row"), height, label lines, row
+
+
+def _groups(columns: list[str], width: float) -> tuple[list[list[str]], int]:
+    """The stores in even groups as wide as fit `width` pt, and the digits of a column."""
+    digit = text_width("0", FONT_PT)
+    widest = max((text_width(code, CODE_PT, bold=True) for code in columns), default=0.0)
+    slots = max(5, int(-(-(widest + 2) // digit)))  # digits per column: the widest code and a margin
+    fit = max(1, min(MAX_COLUMNS, int((width - LABEL_WIDTH) // (slots * digit))))
+    groups = -(-len(columns) // fit)
+    size = -(-len(columns) // groups)  # even groups: none much narrower than the others
+    slots = max(slots, min(14, int((width - LABEL_WIDTH) // (size * digit))))  # wider when few stores
+    return [columns[n : n + size] for n in range(0, len(columns), size)], slots
+
+
+def _entries(rows: list[HeatRow]) -> list[Entry]:
+    flat: list[Entry] = []
+    for i, row in enumerate(rows):
+        if i == 0 or rows[i - 1].section != row.section:
+            flat.append(("section", SECTION, [row.section], None))
+        label = _label(row.label)
+        flat.append(("row", len(label) * LINE + 2 * PAD, label, row))
+    return flat
 
 
 def _page_rows(rows: list[HeatRow], labels: list[list[str]], height: float) -> list[list[Entry]]:
@@ -340,3 +356,125 @@ def _background(codes: list[str], entries: list[Entry], column: float, width: fl
         parts.append(f'<path d="{"".join(sections)}" stroke="{accent}" stroke-width=".9" fill="none"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+# Printed pages of heatmap blocks: each store group's rows flow on from where the last group
+# ended, so no page is left half empty, every page about equally full, and no block with a
+# lone row. A block is a `HeatPage` (a grid with its header) and the key of its stores' names.
+
+KEY_PT, KEY_LINE = 6.4, 8.2  # the key under a block's caption: "NTH-001 Leeds · NTH-002 York ..."
+CAPTION = 13.0  # a block's caption line ("Stores 1 to 17 of 125")
+BLOCK_GAP = 9.0  # space between two blocks on a page
+MIN_ROWS = 3  # a block holds at least this many behaviours (or all of a short heatmap)
+
+
+@dataclass(frozen=True)
+class HeatBlock:
+    grid: HeatPage
+    first: int  # the group's first and last store, counted from 1
+    last: int
+    key: list[tuple[str, str]]  # (code, name) of its stores
+    height: float  # pt, with its caption, key and the gap above it
+
+    @property
+    def continued(self) -> bool:
+        return self.grid.continued
+
+
+def key_lines(stores: list[tuple[str, str]], width: float) -> int:
+    text = " · ".join(f"{code} {name}" for code, name in stores)
+    return len(wrap(text, width, KEY_PT))
+
+
+def heatmap_sheets(
+    stores: list[tuple[str, str]], rows: list[HeatRow], width_mm: float, height_mm: float, accent: str
+) -> list[list[HeatBlock]]:
+    """The heatmap as printed pages of blocks (see above); [] when there is nothing to show."""
+    if not stores or not rows:
+        return []
+    names = dict(stores)
+    width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
+    groups, slots = _groups([code for code, _ in stores], width)
+    flat = _entries(rows)
+    overheads = [CAPTION + KEY_LINE * key_lines([(c, names[c]) for c in g], width) + HEAD for g in groups]
+    plan = _flow(flat, overheads, height)
+    # as few pages as fit, then as evenly filled as they allow (no near-empty last page)
+    used = sum(
+        BLOCK_GAP * (n > 0) + overheads[g] + sum(e[1] for e in part)
+        for page in plan
+        for n, (g, part) in enumerate(page)
+    )
+    target = used / len(plan)
+    while target < height:
+        trial = _flow(flat, overheads, target)
+        if len(trial) == len(plan):
+            plan = trial
+            break
+        target += LINE
+    digit = text_width("0", FONT_PT)
+    column = slots * digit
+    offsets = [sum(len(g) for g in groups[:n]) for n in range(len(groups))]
+    started: set[int] = set()
+    sheets: list[list[HeatBlock]] = []
+    for page in plan:
+        blocks = []
+        for n, (g, part) in enumerate(page):
+            codes = groups[g]
+            lines = [
+                HeatLine(row is None, h, label, _figures(row, codes, slots) if row else []) for _, h, label, row in part
+            ]
+            grid_height = HEAD + sum(line.height for line in lines)
+            background = _background(codes, part, column, width, grid_height, accent)
+            style = f"width:{width:.2f}pt;height:{grid_height:.2f}pt;--cell:{column:.3f}pt;" + MEASURES
+            grid = HeatPage(codes, g + 1, len(groups), g in started, background, style, lines)
+            started.add(g)
+            height_here = BLOCK_GAP * (n > 0) + overheads[g] - HEAD + grid_height
+            blocks.append(
+                HeatBlock(grid, offsets[g] + 1, offsets[g] + len(codes), [(c, names[c]) for c in codes], height_here)
+            )
+        sheets.append(blocks)
+    return sheets
+
+
+def _flow(flat: list[Entry], overheads: list[float], height: float) -> list[list[tuple[int, list[Entry]]]]:
+    """Every group's rows in order, page after page: a block starts where the last one ended
+    if its overhead and MIN_ROWS behaviours fit there; a block never ends on a section's title,
+    and a group is never cut so that fewer than MIN_ROWS behaviours are left on either side."""
+    total_rows = sum(1 for e in flat if e[0] == "row")
+    least = min(MIN_ROWS, total_rows)
+    pages: list[list[tuple[int, list[Entry]]]] = [[]]
+    used = 0.0
+    for g, overhead in enumerate(overheads):
+        rest = list(flat)
+        while rest:
+            room = height - used - overhead - (BLOCK_GAP if pages[-1] else 0)
+            take, size, rows_taken = 0, 0.0, 0
+            for entry in rest:
+                if size + entry[1] > room:
+                    break
+                take += 1
+                size += entry[1]
+                rows_taken += entry[0] == "row"
+            while take and rest[take - 1][0] == "section":
+                take -= 1  # never a section's title at a block's foot
+            left = sum(1 for e in rest[take:] if e[0] == "row")
+            while take and 0 < left < least:  # keep MIN_ROWS for the next block
+                take -= 1
+                left = sum(1 for e in rest[take:] if e[0] == "row")
+                while take and rest[take - 1][0] == "section":
+                    take -= 1
+            rows_here = sum(1 for e in rest[:take] if e[0] == "row")
+            if take == 0 or (rows_here < least and pages[-1]):
+                if not pages[-1]:  # a single entry taller than the page: place it anyway
+                    take = 1
+                else:
+                    pages.append([])
+                    used = 0.0
+                    continue
+            part, rest = rest[:take], rest[take:]
+            used += (BLOCK_GAP if pages[-1] else 0) + overhead + sum(e[1] for e in part)
+            pages[-1].append((g, part))
+            if rest:
+                pages.append([])
+                used = 0.0
+    return [page for page in pages if page]

@@ -94,6 +94,14 @@ EXPECTED = {
     ("GET", "/stores/NTH-001/audits.zip"): (303, 200, 200, 403),
     ("GET", "/audits/{own}.pdf"): (303, 200, 200, 403),
     ("GET", "/audits/{other}.pdf"): (303, 200, 404, 403),
+    ("GET", "/stores/NTH-001/audits.csv"): (303, 200, 200, 403),
+    ("GET", "/stores/STH-001/audits.csv"): (303, 200, 404, 403),
+    ("GET", "/company/report.pdf"): (303, 200, 200, 403),
+    ("GET", "/downloads"): (303, 200, 200, 403),
+    ("POST", "/downloads"): (303, 404, 404, 403),  # asks for no report: nothing to make
+    ("GET", "/downloads/nojob"): (303, 404, 404, 403),
+    ("GET", "/downloads/nojob.json"): (303, 404, 404, 403),
+    ("GET", "/downloads/nojob/file"): (303, 404, 404, 403),
     ("GET", "/api/regions/STH/comparison"): (401, 200, 404, 403),
     ("GET", "/api/stores/NTH-001/scores"): (401, 200, 200, 403),
     ("GET", "/stores/NTH-001"): (303, 200, 200, 403),
@@ -158,6 +166,7 @@ def test_every_route_answers_each_person_as_declared(app, client_for, org, audit
     declared = {(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods - {"HEAD"}}
     expected_paths = {(m, re.sub(r"\{own\}|\{other\}", "{audit_id}", p)) for m, p in EXPECTED}
     expected_paths = {(m, p.replace("/photos/none", "/photos/{photo_id}")) for m, p in expected_paths}
+    expected_paths = {(m, p.replace("/downloads/nojob", "/downloads/{job_id}")) for m, p in expected_paths}
     expected_paths = {
         (m, p.replace("{photo}", "{photo_id}").replace("{visit}", "{assignment_id}")) for m, p in expected_paths
     }

@@ -48,6 +48,13 @@ from audit.storage.db import Database
 INTERNAL_ITEMS = frozenset({"staff_description"})
 # The heatmap's room on a landscape page, in mm: the paper less the margins of
 # `@page wide` in report.css, the heading and the legend, and a little to spare.
+SUMMARY_STORES = 5  # best and weakest stores on a region report's first page
+# Rows of the branch ranking a portrait page holds at each row height of report.css (measured
+# with pdftotext on A4: the first page, which starts with a heading, and the pages after it).
+RANKING_ROWS = {
+    "A4": {"dense": (47, 49), "compact": (42, 44), "": (36, 37), "airy": (26, 27)},
+    "Letter": {"dense": (44, 46), "compact": (39, 41), "": (33, 34), "airy": (24, 25)},
+}
 HEATMAP_AREA = {"A4": (297 - 24, 210 - 30 - 26), "Letter": (279.4 - 24, 215.9 - 30 - 26)}
 
 _templates = jinja2.Environment(
@@ -210,6 +217,9 @@ def _span(period: Period) -> str:
 
 
 def region_report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> Report:
+    """Page one answers "how is this region doing": its score and change, its stores by band,
+    the best and the weakest stores, the behaviours missed most; then every branch ranked, and
+    the heatmap of behaviours by store on landscape pages filled one after the other."""
     checklist = checklist or db.settings.default_checklist
     result = comparison.branch_comparison(db, viewer, code, period, checklist)
     heat = comparison.heatmap(db, viewer, code, period, checklist)
@@ -220,10 +230,21 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
         for key, question, section in heat.items
     ]
     width, height = HEATMAP_AREA[db.settings.report_page_size]
-    pages = charts.heatmap_pages(codes, rows, width, height, branding.current(db).accent)
-    backgrounds = {
-        f"{SCHEME}/heatmap/{n}.svg": Resource("image/svg+xml", p.background.encode()) for n, p in enumerate(pages)
-    }
+    sheets = charts.heatmap_sheets(heat.stores, rows, width, height, branding.current(db).accent)
+    backgrounds: dict[str, Resource] = {}
+    laid_out = []
+    for n, sheet in enumerate(sheets):
+        blocks = []
+        for m, block in enumerate(sheet):
+            url = f"{SCHEME}/heatmap/{n}-{m}.svg"
+            backgrounds[url] = Resource("image/svg+xml", block.grid.background.encode())
+            blocks.append((block, url))
+        laid_out.append(blocks)
+    scored = [r for r in ranked if r.score]
+    shown = min(SUMMARY_STORES, len(scored) // 2) if len(scored) > 1 else len(scored)
+    bands = {"good": 0, "fair": 0, "poor": 0}
+    for r in scored:
+        bands[comparison.band(r.score.score)[0]] += 1  # type: ignore[union-attr]
     job = _render(
         db,
         "region.html",
@@ -231,10 +252,28 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
         c=result,
         rows=ranked,
         h=heat,
-        heat_pages=list(zip(pages, backgrounds, strict=True)),
+        best=scored[:shown],
+        worst=list(reversed(scored[-shown:])) if len(scored) > 1 else [],
+        bands=bands,
+        unaudited=len(ranked) - len(scored),
+        sheets=laid_out,
+        density=ranking_density(len(ranked), db.settings.report_page_size),
         resources=backgrounds,
     )
     return Report(f"region-{_safe(result.region)}-{_span(period)}.pdf", job)
+
+
+def ranking_density(count: int, paper: str) -> str:
+    """The branch ranking's row height: the fewest pages that leave the last one at least two
+    thirds full (a half-empty page before the heatmap's landscape pages looks unfinished in
+    print); when none does, the fullest last page."""
+    choices = []
+    for density, (first, then) in RANKING_ROWS[paper].items():
+        pages = 1 if count <= first else 1 + -(-(count - first) // then)
+        room = first if pages == 1 else then
+        fill = (count - (0 if pages == 1 else first + (pages - 2) * then)) / room
+        choices.append((fill < 2 / 3, pages if fill >= 2 / 3 else -fill, density))
+    return min(choices)[2]
 
 
 # The company -----------------------------------------------------------------------------------
