@@ -2,7 +2,8 @@
 
 1. The audit report (median of --runs renders, in process, warm) against WeasyPrint
    rendering the same HTML with no stylesheet and no fonts of ours, in the same run.
-2. The region report of a region of 50 stores (90 days).
+2. The region report of a region of 50 stores (90 days); the region report of 125 stores and
+   the company report, each against a bare render of its own HTML.
 3. A batch of --batch audit PDFs as a ZIP: wall time and throughput on one worker
    (a --single sample) and on --workers workers, peak memory of the parent and of
    the largest worker.
@@ -189,6 +190,33 @@ def api_latency(settings: Settings, store: str, seconds: float) -> None:
     print(f"    p99 rise: {p(busy, 0.99) - p(idle, 0.99):.1f} ms (target under 50 ms)")
 
 
+def big_region(work: Path, runs: int) -> None:
+    """The board's reports: a region of 125 stores and the company report, each (data, HTML and
+    PDF, in process) against WeasyPrint rendering the same HTML bare, in the same run."""
+    settings = Settings(sqlite_path=work / "big" / "audit.db")
+    settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "AUDIT_SQLITE_PATH": str(settings.sqlite_path)}
+    demo = [sys.executable, "-m", "audit.cli", "demo", "--stores", "125", "--months", "6", "--if-empty"]
+    subprocess.run(demo, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    db = Database(settings)
+    last90 = periods.resolve(date.today(), "UTC", "90d")
+    company = median_ms(lambda: render_pdf(reports.company_report(db, OWNER, last90).job), max(3, runs // 3))
+    company_job = reports.company_report(db, OWNER, last90).job
+    company_bare = median_ms(lambda: render_pdf(Job(bare(company_job.html))), max(3, runs // 3))
+    with db.write_session() as session:
+        north = session.scalar(sa.select(models.Region.id).where(models.Region.code == "NTH"))
+        session.execute(sa.update(models.Store).values(region_id=north))
+    job = reports.region_report(db, OWNER, "NTH", last90).job
+    pages = len(re.findall(rb"/Type\s*/Page\b", render_pdf(job)))
+    region = median_ms(lambda: render_pdf(reports.region_report(db, OWNER, "NTH", last90).job), 3)
+    plain = median_ms(lambda: render_pdf(Job(re.sub(r"background-image:url\([^)]*\)", "", bare(job.html)))), 3)
+    print(f"  region report, 125 stores, 90 days (data, HTML and PDF): {region:.0f} ms, {pages} pages;", end=" ")
+    print(f"bare unstyled render of the same HTML {plain:.0f} ms; ratio {region / plain:.2f} (target under 10000 ms)")
+    print(f"  company report, 3 regions of 125 stores (data, HTML and PDF): {company:.0f} ms;", end=" ")
+    print(f"bare {company_bare:.0f} ms; ratio {company / company_bare:.2f}")
+    db.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15)
@@ -215,6 +243,8 @@ def main() -> None:
     print(f"ratio {styled / plain:.2f} (targets: under 500 ms, within 2x)")
     region = median_ms(lambda: render_pdf(reports.region_report(db, OWNER, "NTH", last90).job), max(3, args.runs // 3))
     print(f"  region report, {stores} stores, 90 days (data, HTML and PDF): {region:.0f} ms (target under 2000 ms)")
+
+    big_region(work, args.runs)
 
     year = periods.Period(date.today().replace(year=date.today().year - 1), date.today(), "UTC")
     batch = reports.batch(db, OWNER, "region", "NTH", year)

@@ -9,6 +9,11 @@
     document.addEventListener("click", function (event) {
       all.forEach(function (menu) { if (menu.open && !menu.contains(event.target)) menu.open = false; });
     });
+    all.forEach(function (menu) {  // a link chosen (a download starts): the menu has done its work
+      menu.addEventListener("click", function (event) {
+        if (event.target.closest("a.dl-item")) menu.open = false;
+      });
+    });
     document.addEventListener("keydown", function (event) {
       if (event.key !== "Escape") return;
       all.forEach(function (menu) {
