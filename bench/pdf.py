@@ -190,6 +190,39 @@ def api_latency(settings: Settings, store: str, seconds: float) -> None:
     print(f"    p99 rise: {p(busy, 0.99) - p(idle, 0.99):.1f} ms (target under 50 ms)")
 
 
+def job_run(db: Database, period: periods.Period, workers: int) -> None:
+    """The same ZIP made as a background job (huey's queue, progress and heartbeat written to
+    the database, the file stored in chunks): its throughput against the direct ZIP's."""
+    from audit.services.reports import jobs
+
+    settings = db.settings.with_(report_workers=workers, report_timeout_seconds=120)
+    pool = RenderPool(settings, BUILDER)
+    job_db = Database(settings)
+    queue = jobs.JobQueue(job_db, lambda: pool)
+    found = reports.batch(db, OWNER, "region", "NTH", period)
+    count = len(found.entries)
+    try:
+        for _ in reports.zip_chunks(pool, reports.Batch(found.filename, found.entries[: 2 * workers], OWNER)):
+            pass  # every worker started
+        started = time.perf_counter()
+        job_id = jobs.submit(job_db, queue, OWNER, "zip", "NTH", period, "")
+        while (status := jobs.status(job_db, OWNER, job_id)).state not in ("done", "failed"):
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        direct_started = time.perf_counter()
+        for _ in reports.zip_chunks(pool, reports.batch(db, OWNER, "region", "NTH", period)):
+            pass
+        direct = time.perf_counter() - direct_started
+    finally:
+        queue.stop()
+        pool.close()
+        job_db.dispose()
+    print(f"    as a background job, {count} audits (90 days, region) on {workers} workers: {wall:.1f} s,", end=" ")
+    print(f"{count / wall:.2f} PDFs/s, {status.size / 1e6:.1f} MB stored;", end=" ")
+    print(f"the same ZIP direct: {direct:.1f} s,", end=" ")
+    print(f"{count / direct:.2f} PDFs/s; ratio {wall / direct:.2f} (workers warm for both)")
+
+
 def big_region(work: Path, runs: int) -> None:
     """The board's reports: a region of 125 stores and the company report, each (data, HTML and
     PDF, in process) against WeasyPrint rendering the same HTML bare, in the same run."""
@@ -253,6 +286,7 @@ def main() -> None:
     single = batch_run(db, batch, min(args.single, count), 1)
     double = batch_run(db, batch, count, args.workers)
     print(f"    speed-up on {args.workers} workers: {double / single:.2f}x (at most {2 * args.workers} PDFs in flight)")
+    job_run(db, last90, args.workers)
     db.dispose()
     api_latency(settings, store, args.seconds)
     if not args.keep:
