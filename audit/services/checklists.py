@@ -181,8 +181,8 @@ def choices(db: Database) -> list[tuple[str, str]]:
         return choices_in(session)
 
 
-def overview(db: Database, include_archived: bool = True) -> list[ChecklistInfo]:
-    """Every checklist with its current version, how many versions and audits it has."""
+def overview(db: Database, include_archived: bool = True, key: str = "") -> list[ChecklistInfo]:
+    """Every checklist (or the one of `key`) with its current version, how many versions and audits it has."""
     query = (
         sa.select(
             models.Checklist.key,
@@ -201,6 +201,8 @@ def overview(db: Database, include_archived: bool = True) -> list[ChecklistInfo]
     )
     if not include_archived:
         query = query.where(models.Checklist.archived.is_(False))
+    if key:
+        query = query.where(models.Checklist.key == key)
     with db.session() as session:
         return [ChecklistInfo(*row) for row in session.execute(query).all()]
 
@@ -212,3 +214,37 @@ def versions_of(db: Database, key: str) -> list[VersionInfo]:
         raise NotFound(f"no checklist {key!r}")
     # the query orders by the full timestamp; `created_at` here is cut to seconds for display
     return found[::-1]
+
+
+@dataclass(frozen=True)
+class ChecklistPage:
+    """One checklist's page: what it is, and its versions newest first."""
+
+    info: ChecklistInfo
+    versions: list[VersionInfo]
+
+
+def page(db: Database, key: str) -> ChecklistPage:
+    """The checklist of `key` with its versions; NotFound when there is none."""
+    found = overview(db, key=key)
+    if not found:
+        raise NotFound(f"no checklist {key!r}")
+    return ChecklistPage(found[0], versions_of(db, key))
+
+
+@dataclass(frozen=True)
+class Preview:
+    """An uploaded file, checked, beside what is stored; nothing is stored yet."""
+
+    spec: Checklist
+    existing: ChecklistInfo | None  # the checklist of the same key, when there is one
+    stored: bool  # this exact version is stored already (publishing it changes nothing new)
+
+
+def preview(db: Database, text: str, filename: str) -> Preview:
+    """The uploaded text as a checklist (ChecklistError with every problem, by item), and
+    whether its checklist and this exact version are stored already."""
+    spec = spec_module.parse(text, source=filename)
+    existing = next(iter(overview(db, key=spec.key)), None)
+    stored = existing is not None and any(v.version == spec.version for v in versions_of(db, spec.key))
+    return Preview(spec, existing, stored)

@@ -135,5 +135,18 @@ def actors(db: Database) -> list[str]:
         return sorted(session.scalars(query).all())
 
 
+@dataclass(frozen=True)
+class Page:
+    """The activity page: the entries that match, and everyone the actor filter offers."""
+
+    entries: list[Entry]
+    actors: list[str]
+
+
+def page(db: Database, filters: Filters, limit: int = PAGE) -> Page:
+    """The entries of `entries`, and the actors of `actors`, for one page."""
+    return Page(entries(db, filters, limit), actors(db))
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,4 +1,4 @@
-"""Regions, stores and people: the company the audits are about.
+"""Regions and stores: the company the audits are about (people are in `people.accounts`).
 
 A store is never deleted: archiving takes it off the dashboards and out of planning
 while its audits stay, so old reports and totals of the past keep their meaning. A
@@ -61,7 +61,8 @@ def add_region(db: Database, code: str, name: str, actor_id: int | None = None) 
         return region.id
 
 
-def rename_region(db: Database, code: str, name: str, actor_id: int | None = None) -> None:
+def rename_region(db: Database, code: str, name: str, actor_id: int | None = None) -> str:
+    """Gives a region a new name; returns its code."""
     name = name.strip()
     if not name or len(name) > 200:
         raise Invalid(problems=[Problem("name", "give a name of 1 to 200 characters")])
@@ -72,6 +73,7 @@ def rename_region(db: Database, code: str, name: str, actor_id: int | None = Non
         if region.name != name:
             activity.record(session, actor_id, "region_changed", f"region {region.code}", f"{region.name} → {name}")
             region.name = name
+        return region.code
 
 
 def add_store(
@@ -100,8 +102,9 @@ def add_store(
 
 def edit_store(
     db: Database, code: str, name: str, region_code: str, address: str, timezone: str, actor_id: int | None = None
-) -> None:
-    """Changes a store's name, region, address and time zone; its code is its identity and stays."""
+) -> str:
+    """Changes a store's name, region, address and time zone; its code is its identity and stays
+    (and is returned)."""
     code, region_code = code.strip().upper(), region_code.strip().upper()
     name, address, timezone = name.strip(), address.strip(), timezone.strip()
     _check_store(code, name, region_code, address, timezone)
@@ -111,6 +114,7 @@ def edit_store(
         changed = update_store(store, name, region_id, address, timezone)
         if changed:
             activity.record(session, actor_id, "store_changed", f"store {code}", "; ".join(changed))
+        return store.code
 
 
 def update_store(store: models.Store, name: str, region_id: int, address: str, timezone: str) -> list[str]:
@@ -123,12 +127,12 @@ def update_store(store: models.Store, name: str, region_id: int, address: str, t
     return changed
 
 
-def set_archived(db: Database, code: str, archived: bool, actor_id: int | None = None) -> None:
-    """Archive (off dashboards and planning, audits kept) or bring a store back."""
+def set_archived(db: Database, code: str, archived: bool, actor_id: int | None = None) -> str:
+    """Archive (off dashboards and planning, audits kept) or bring a store back; returns its code."""
     with db.write_session() as session:
         store = _store(session, code)
         if store.archived == archived:
-            return
+            return store.code
         region = session.get(models.Region, store.region_id)
         if not archived and region is not None and region.archived:
             message = f"its region {region.code} is archived: bring the region back first"
@@ -136,32 +140,55 @@ def set_archived(db: Database, code: str, archived: bool, actor_id: int | None =
         store.archived = archived
         kind = "store_archived" if archived else "store_restored"
         activity.record(session, actor_id, kind, f"store {store.code}", store.name)
+        return store.code
 
 
-def set_region_archived(db: Database, code: str, archived: bool, actor_id: int | None = None) -> None:
-    """Archive a region that has no open store left, or bring it back."""
+def set_region_archived(db: Database, code: str, archived: bool, actor_id: int | None = None) -> str:
+    """Archive a region that has no open store left, or bring it back; returns its code."""
     with db.write_session() as session:
         region = session.scalar(sa.select(models.Region).where(models.Region.code == code.strip().upper()))
         if region is None:
             raise NotFound(f"no region {code!r}")
         if region.archived == archived:
-            return
+            return region.code
         if archived:
-            open_stores = session.scalars(
-                sa.select(models.Store.code)
-                .where(models.Store.region_id == region.id, models.Store.archived.is_(False))
-                .order_by(models.Store.code)
-            ).all()
-            if open_stores:
-                listed = ", ".join(open_stores[:5]) + (" ..." if len(open_stores) > 5 else "")
-                message = (
-                    f"region {region.code} still has {len(open_stores)} open store(s) ({listed}): "
-                    "move them to another region or archive them first"
-                )
-                raise Conflict(message, problems=[Problem("region", message)])
+            refusal = _open_stores_refusal(session, region.code)
+            if refusal is not None:
+                raise refusal
         region.archived = archived
         kind = "region_archived" if archived else "region_restored"
         activity.record(session, actor_id, kind, f"region {region.code}", region.name)
+        return region.code
+
+
+def region_to_archive(db: Database, code: str) -> RegionInfo:
+    """What the confirmation of archiving a region shows; Conflict, as `set_region_archived`
+    gives, while the region still has an open store (there is nothing to confirm then)."""
+    found = region(db, code)
+    if found.stores:
+        with db.session() as session:
+            refusal = _open_stores_refusal(session, found.code)
+        if refusal is not None:
+            raise refusal
+    return found
+
+
+def _open_stores_refusal(session: sa.orm.Session, code: str) -> Conflict | None:
+    """Why region `code` cannot be archived yet: its open stores, the first five named."""
+    open_stores = session.scalars(
+        sa.select(models.Store.code)
+        .join(models.Region, models.Region.id == models.Store.region_id)
+        .where(models.Region.code == code, models.Store.archived.is_(False))
+        .order_by(models.Store.code)
+    ).all()
+    if not open_stores:
+        return None
+    listed = ", ".join(open_stores[:5]) + (" ..." if len(open_stores) > 5 else "")
+    message = (
+        f"region {code} still has {len(open_stores)} open store(s) ({listed}): "
+        "move them to another region or archive them first"
+    )
+    return Conflict(message, problems=[Problem("region", message)])
 
 
 def regions(db: Database, archived: bool | None = None) -> list[RegionInfo]:
@@ -224,6 +251,32 @@ def store(db: Database, code: str) -> StoreInfo:
     if not found:
         raise NotFound(f"no store {code!r}")
     return found[0]
+
+
+@dataclass(frozen=True)
+class StoresPage:
+    """The regions and stores page: every region, and the stores asked for."""
+
+    regions: list[RegionInfo]
+    stores: list[StoreInfo]
+
+
+def stores_page(db: Database, region_code: str = "", archived: bool | None = None) -> StoresPage:
+    """Every region, and the stores of one region (or all), open, archived or both."""
+    return StoresPage(regions(db), stores(db, region_code, archived))
+
+
+@dataclass(frozen=True)
+class StoreForm:
+    """What the store form offers: the store edited (None for a new one) and the regions."""
+
+    store: StoreInfo | None
+    regions: list[RegionInfo]
+
+
+def store_form(db: Database, code: str = "") -> StoreForm:
+    """The store form for store `code` (NotFound when there is none), or for a new store."""
+    return StoreForm(store(db, code) if code else None, regions(db))
 
 
 def _check_store(code: str, name: str, region_code: str, address: str, timezone: str) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from audit.errors import AppError, Conflict, Invalid, NotFound, Problem
 from audit.services.access import ROLES, Viewer
+from audit.services.company import organisation
 from audit.storage import models
 from audit.storage.db import Database, Lookup
 from audit.storage.models import Role
@@ -138,13 +139,11 @@ def record(
 
 def new_user_problems(email: str, role: str, regions: tuple[str, ...], password: str | None = None) -> list[Problem]:
     """Everything wrong with a new person's details, all at once (none when they are fine)."""
-    from audit.services.company.organisation import EMAIL
-
     email = email.strip().lower()
     problems = []
     if not email:
         problems.append(Problem("email", "give the person's email address: their link goes there"))
-    elif not EMAIL.match(email):
+    elif not organisation.EMAIL.match(email):
         problems.append(Problem("email", f"{email!r} is not an email address"))
     if role not in ROLES:
         problems.append(Problem("role", f"role must be one of {', '.join(ROLES)}"))
@@ -221,6 +220,19 @@ def open_session_for(db: Database, email: str, client: str = "") -> tuple[str, V
     return token, viewer
 
 
+@dataclass(frozen=True)
+class PersonForm:
+    """What the person form offers: the person edited (None for a new one) and the regions."""
+
+    person: UserInfo | None
+    regions: list[organisation.RegionInfo]
+
+
+def person_form(db: Database, user_id: int | None = None) -> PersonForm:
+    """The form of person `user_id` (NotFound when there is none), or of a new person."""
+    return PersonForm(person(db, user_id) if user_id is not None else None, organisation.regions(db))
+
+
 def person(db: Database, user_id: int) -> UserInfo:
     found = [u for u in list_users(db, user_id) if u.id == user_id]
     if not found:
@@ -228,8 +240,9 @@ def person(db: Database, user_id: int) -> UserInfo:
     return found[0]
 
 
-def update_person(db: Database, user_id: int, name: str, regions: tuple[str, ...], actor_id: int | None = None) -> None:
-    """Changes a person's name and (managers only) regions; role and email stay what they were."""
+def update_person(db: Database, user_id: int, name: str, regions: tuple[str, ...], actor_id: int | None = None) -> str:
+    """Changes a person's name and (managers only) regions; role and email stay what they were
+    (the email is returned)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise Invalid(problems=[Problem("name", "give a name of 1 to 200 characters")])
@@ -254,6 +267,7 @@ def update_person(db: Database, user_id: int, name: str, regions: tuple[str, ...
                 changed.append(f"regions: {', '.join(sorted(c.strip().upper() for c in regions))}")
         if changed:
             record(session, "user_changed", user.email, user.id, actor_id, detail="; ".join(changed))
+        return user.email
 
 
 def enable(db: Database, email: str, actor_id: int | None = None) -> None:
@@ -317,6 +331,29 @@ def disable(db: Database, email: str, actor_id: int | None = None) -> None:
             .values(used_at=models.now())
         )
         record(session, "user_disabled", email, user.id, actor_id)
+
+
+def person_to_disable(db: Database, user_id: int, actor_id: int | None = None) -> UserInfo:
+    """The person the confirmation of disabling names; Invalid when it is the owner asking
+    (an owner cannot disable themselves: another owner does)."""
+    found = person(db, user_id)
+    if found.id == actor_id:
+        raise Invalid("You cannot disable yourself; ask another owner.")
+    return found
+
+
+def disable_person(db: Database, user_id: int, actor_id: int | None = None) -> str:
+    """`disable` for the person `user_id`, never the owner asking; returns their email."""
+    email = person_to_disable(db, user_id, actor_id).email
+    disable(db, email, actor_id)
+    return email
+
+
+def enable_person(db: Database, user_id: int, actor_id: int | None = None) -> str:
+    """`enable` for the person `user_id`; returns their email."""
+    email = person(db, user_id).email
+    enable(db, email, actor_id)
+    return email
 
 
 def list_users(db: Database, only_id: int | None = None) -> list[UserInfo]:

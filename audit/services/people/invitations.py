@@ -5,6 +5,10 @@ mails it). The link holds a random token; only its hash is stored, it works once
 expires (an invitation after a week, a reset after a day: a reset link in a mailbox is a
 standing way in). Making a new link voids the person's older ones, and using one ends
 every session of that person, as any password change does.
+
+The owners' pages call `invite` (a new person and their link), `give` (a new link for
+someone) and `choose_password` (the link page); `create`, `pending` and `accept` are the
+steps they are made of.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import sqlalchemy as sa
 
 from audit.errors import Invalid, NotFound, Problem
 from audit.services.access import Viewer
-from audit.services.people import accounts
+from audit.services.people import accounts, mail
+from audit.settings import Smtp
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -49,6 +54,17 @@ class Pending:
     name: str
     purpose: str
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Given:
+    """A link given to a person: shown to the owner once, and mailed when SMTP is set up."""
+
+    user_id: int
+    link: Link
+    url: str
+    sent: bool  # mailed
+    failure: str  # why the mail could not be sent, when it was tried
 
 
 def _hash(token: str) -> str:
@@ -128,3 +144,51 @@ def accept(db: Database, token: str, password: str, client: str = "") -> tuple[s
             session, "link_used", user.email, user.id, user.id, client=client, detail=f"{link.purpose} link"
         )
     return accounts.open_session_for(db, email, client)
+
+
+def give(db: Database, user_id: int, actor_id: int | None, base_url: str, smtp: Smtp | None) -> Given:
+    """A new link for the person (see `create`), mailed to them when `smtp` is given. A mail
+    that fails loses nothing: the owner is shown the link either way, and why it was not sent."""
+    link = create(db, user_id, actor_id)
+    url = link.url(base_url)
+    sent, failure = False, ""
+    if smtp is not None:
+        try:
+            mail.send(smtp, mail.link_message(smtp, link.email, link.name, link.purpose, link.expires_at, url))
+            sent = True
+        except mail.MailFailed as exc:
+            failure = str(exc)
+    return Given(user_id, link, url, sent, failure)
+
+
+def invite(
+    db: Database,
+    email: str,
+    name: str,
+    role: str,
+    regions: tuple[str, ...],
+    actor_id: int | None,
+    base_url: str,
+    smtp: Smtp | None,
+) -> Given:
+    """A new person without a password, and their invitation link given (see `give`).
+
+    Invalid with every problem of their details at once, each by field; the regions of
+    anyone but a manager are left out (only managers have regions)."""
+    regions = regions if role == models.Role.MANAGER else ()
+    problems = accounts.new_user_problems(email, role, regions)
+    if not name.strip():
+        problems.append(Problem("name", "give the person's name, as the shopper list and reports show it"))
+    if problems:
+        raise Invalid(problems=problems)
+    user_id = accounts.create_user(db, email, role, name, regions, None, actor_id)
+    return give(db, user_id, actor_id, base_url, smtp)
+
+
+def choose_password(db: Database, token: str, password: str, again: str, client: str = "") -> tuple[str, Viewer]:
+    """The link page: the password typed twice alike, then `accept`. LinkGone for a link
+    that no longer works, whatever was typed."""
+    pending(db, token)
+    if password != again:
+        raise Invalid(problems=[Problem("password_again", "the two passwords differ")])
+    return accept(db, token, password, client)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import datetime
 from email.message import EmailMessage
 
-from audit.services.people.invitations import Link
 from audit.settings import Smtp
 
 TIMEOUT_SECONDS = 15
@@ -21,13 +21,16 @@ class MailFailed(Exception):
     """The mail server refused or could not be reached; the message says why."""
 
 
-def link_message(smtp: Smtp, link: Link, url: str, company: str = "Audit") -> EmailMessage:
+def link_message(
+    smtp: Smtp, to: str, name: str, purpose: str, expires_at: datetime, url: str, company: str = "Audit"
+) -> EmailMessage:
+    """The mail that carries a one-time link (`purpose` "invite" or "reset") to `to`."""
     message = EmailMessage()
     message["From"] = smtp.sender
-    message["To"] = link.email
-    greeting = f"Hello {link.name}," if link.name else "Hello,"
-    when = link.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-    if link.purpose == "invite":
+    message["To"] = to
+    greeting = f"Hello {name}," if name else "Hello,"
+    when = expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    if purpose == "invite":
         message["Subject"] = f"Your {company} account"
         body = f"you have been given an account on {company}. Choose your password here:"
     else:

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from audit.errors import Conflict, Invalid, NotFound, Problem
-from audit.services.company import activity
+from audit.services import checklists
+from audit.services.company import activity, organisation
 from audit.storage import models
 from audit.storage.db import Database, Lookup
 from audit.storage.models import Role
@@ -371,6 +372,34 @@ def shoppers(db: Database) -> list[tuple[str, str]]:
     )
     with db.session() as session:
         return [(email, name) for email, name in session.execute(query).all()]
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """The visits page: the visits asked for, and what its filters offer."""
+
+    visits: list[Visit]
+    regions: list[organisation.RegionInfo]
+    shoppers: list[tuple[str, str]]
+
+
+def board_page(db: Database, status: str, today: date, region: str = "", shopper: str = "") -> BoardPage:
+    """The `board` of visits by status, region and shopper, with every region and shopper to filter by."""
+    return BoardPage(board(db, status, today, region, shopper), organisation.regions(db), shoppers(db))
+
+
+@dataclass(frozen=True)
+class PlanForm:
+    """What the planning form offers: enabled shoppers, open stores, checklists not archived."""
+
+    shoppers: list[tuple[str, str]]
+    stores: list[organisation.StoreInfo]
+    checklists: list[checklists.ChecklistInfo]
+
+
+def plan_form(db: Database) -> PlanForm:
+    """The choices of the planning form."""
+    return PlanForm(shoppers(db), organisation.stores(db, "", False), checklists.overview(db, False))
 
 
 _VISIT_OF = Lookup(

@@ -45,13 +45,13 @@ async def index(request: Request) -> Response:
         start=datetime.combine(first, time(), zone) if first else None,
         end=datetime.combine(last + timedelta(days=1), time(), zone) if last else None,
     )
-    entries = await call(activity.entries, db(request), filters)
+    page = await call(activity.page, db(request), filters)
     context = {
-        "entries": entries,
+        "entries": page.entries,
         "filters": filters,
         "params": params,
         "kinds": activity.SECURITY_KINDS + activity.CHANGE_KINDS,
-        "actors": await call(activity.actors, db(request)),
+        "actors": page.actors,
         "zone": zone,
         "limit": activity.PAGE,
         "date_problem": date_problem,

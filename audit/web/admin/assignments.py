@@ -9,8 +9,6 @@ from starlette.responses import Response
 
 from audit.domain import imports
 from audit.errors import AppError, Invalid, Problem
-from audit.services import checklists
-from audit.services.company import organisation
 from audit.services.planning import assignments
 from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text, upload_text
 from audit.web.auth import viewer_of
@@ -36,15 +34,15 @@ async def index(request: Request) -> Response:
     status = status if status in assignments.STATUSES else "upcoming"
     region, shopper = params.get("region", "").upper(), params.get("shopper", "").strip().lower()
     today = _today(request)
-    visits = await call(assignments.board, db(request), status, today, region, shopper)
+    page = await call(assignments.board_page, db(request), status, today, region, shopper)
     context = {
-        "visits": visits,
+        "visits": page.visits,
         "status": status,
         "statuses": assignments.STATUSES,
         "region": region,
         "shopper": shopper,
-        "regions": await call(organisation.regions, db(request)),
-        "shoppers": await call(assignments.shoppers, db(request)),
+        "regions": page.regions,
+        "shoppers": page.shoppers,
         "today": today,
         "done": params.get("done", ""),
     }
@@ -52,12 +50,13 @@ async def index(request: Request) -> Response:
 
 
 async def _plan_form(request: Request, values: dict, errors: dict, status: int = 200) -> Response:
+    choices = await call(assignments.plan_form, db(request))
     context = {
         "values": values,
         "errors": errors,
-        "shoppers": await call(assignments.shoppers, db(request)),
-        "stores": await call(organisation.stores, db(request), "", False),
-        "checklists": await call(checklists.overview, db(request), False),
+        "shoppers": choices.shoppers,
+        "stores": choices.stores,
+        "checklists": choices.checklists,
         "rotation_days": request.app.state.settings.rotation_days,
     }
     return render(request, "admin/assignment_form.html", context, status)

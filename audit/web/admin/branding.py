@@ -13,13 +13,16 @@ from audit.web.auth import viewer_of
 
 
 async def form(request: Request) -> Response:
+    return await _page(request)
+
+
+async def _page(
+    request: Request, values: dict | None = None, errors: dict | None = None, status: int = 200
+) -> Response:
+    """The brand form: the brand in force, and `values` as typed (else what is in force)."""
     brand = await call(branding.current, db(request))
-    values = {"name": brand.name, "accent": brand.accent}
-    return await _page(request, values, {}, brand)
-
-
-async def _page(request: Request, values: dict, errors: dict, brand: branding.Brand, status: int = 200) -> Response:
-    context = {"values": values, "errors": errors, "current": brand, "done": request.query_params.get("done", "")}
+    values = values if values is not None else {"name": brand.name, "accent": brand.accent}
+    context = {"values": values, "errors": errors or {}, "current": brand, "done": request.query_params.get("done", "")}
     return render(request, "admin/branding.html", context, status)
 
 
@@ -36,8 +39,7 @@ async def save(request: Request) -> Response:
                 raise Invalid(problems=[Problem("logo", "the file is empty")])
         await call(branding.save, db(request), viewer_of(request).id, values["name"], values["accent"], logo, remove)
     except AppError as exc:
-        brand = await call(branding.current, db(request))
-        return await _page(request, values, errors_of(exc, "name"), brand, 422)
+        return await _page(request, values, errors_of(exc, "name"), 422)
     finally:
         await form.close()
     request.app.state.brand.forget()

@@ -42,18 +42,15 @@ async def preview(request: Request) -> Response:
         return await _upload_again(request, {"file": "choose a checklist file (.toml)"}, [], "")
     filename = filename or text(form, "filename") or "checklist.toml"
     try:
-        spec = spec_module.parse(source, source=filename)
+        found = await call(checklists.preview, db(request), source, filename)
     except spec_module.ChecklistError as exc:
         return await _upload_again(request, {}, problems_by_place(exc.problems), filename)
-    known = {c.key: c for c in await call(checklists.overview, db(request))}
-    existing = known.get(spec.key)
-    versions = await call(checklists.versions_of, db(request), spec.key) if existing else []
     context = {
-        "spec": spec,
+        "spec": found.spec,
         "source": source,
         "filename": filename,
-        "existing": existing,
-        "stored": any(v.version == spec.version for v in versions),
+        "existing": found.existing,
+        "stored": found.stored,
     }
     return render(request, "admin/checklist_preview.html", context)
 
@@ -77,12 +74,8 @@ async def publish(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    key = request.path_params["key"]
-    info = next((c for c in await call(checklists.overview, db(request)) if c.key == key), None)
-    if info is None:
-        raise NotFound(f"no checklist {key!r}")
-    versions = await call(checklists.versions_of, db(request), key)
-    context = {"info": info, "versions": versions, "published": request.query_params.get("published", "")}
+    page = await call(checklists.page, db(request), request.path_params["key"])
+    context = {"info": page.info, "versions": page.versions, "published": request.query_params.get("published", "")}
     return render(request, "admin/checklist.html", context)
 
 
@@ -96,17 +89,21 @@ async def version(request: Request) -> Response:
 
 async def archive(request: Request) -> Response:
     key = request.path_params["key"]
-    versions = await call(checklists.versions_of, db(request), key)
     form = await request.form()
     if not confirmed(form):
-        audits = sum(v.audits for v in versions)
-        message = (
-            f"No new visits can be planned with {versions[0].title}. Its {audits} audits stay and keep their "
-            "version; publishing a file for it later brings it back."
-        )
-        return confirm(request, f"Archive {versions[0].title}?", message, "Archive", f"/admin/checklists/{key}")
+        return await _confirm_archive(request, key)
     await call(checklists.set_archived, db(request), key, True, viewer_of(request).id)
     return redirect(f"/admin/checklists/{key}")
+
+
+async def _confirm_archive(request: Request, key: str) -> Response:
+    versions = (await call(checklists.page, db(request), key)).versions
+    audits = sum(v.audits for v in versions)
+    message = (
+        f"No new visits can be planned with {versions[0].title}. Its {audits} audits stay and keep their "
+        "version; publishing a file for it later brings it back."
+    )
+    return confirm(request, f"Archive {versions[0].title}?", message, "Archive", f"/admin/checklists/{key}")
 
 
 async def restore(request: Request) -> Response:

@@ -20,9 +20,8 @@ async def index(request: Request, problem: str = "", status: int = 200) -> Respo
     region = request.query_params.get("region", "").upper()
     show = request.query_params.get("show", "open")
     archived = {"open": False, "archived": True}.get(show)
-    regions = await call(organisation.regions, db(request))
-    stores = await call(organisation.stores, db(request), region, archived)
-    context = {"regions": regions, "stores": stores, "region": region, "show": show, "problem": problem}
+    page = await call(organisation.stores_page, db(request), region, archived)
+    context = {"regions": page.regions, "stores": page.stores, "region": region, "show": show, "problem": problem}
     context["done"] = request.query_params.get("done", "")
     return render(request, "admin/stores.html", context, status)
 
@@ -43,53 +42,73 @@ async def create_region(request: Request) -> Response:
 
 
 async def edit_region(request: Request) -> Response:
-    region = await call(organisation.region, db(request), request.path_params["code"])
-    context = {"values": {"code": region.code, "name": region.name}, "errors": {}, "editing": region}
-    return render(request, "admin/region_form.html", context)
+    return await _region_form(request, request.path_params["code"])
+
+
+async def _region_form(
+    request: Request, code: str, name: str | None = None, errors: dict | None = None, status: int = 200
+) -> Response:
+    """The form of an existing region: its stored name, or `name` as typed."""
+    region = await call(organisation.region, db(request), code)
+    values = {"code": region.code, "name": region.name if name is None else name}
+    return render(
+        request, "admin/region_form.html", {"values": values, "errors": errors or {}, "editing": region}, status
+    )
 
 
 async def update_region(request: Request) -> Response:
-    region = await call(organisation.region, db(request), request.path_params["code"])
+    code = request.path_params["code"]
     form = await request.form()
-    values = {"code": region.code, "name": text(form, "name")}
+    name = text(form, "name")
     try:
-        await call(organisation.rename_region, db(request), region.code, values["name"], viewer_of(request).id)
+        code = await call(organisation.rename_region, db(request), code, name, viewer_of(request).id)
     except AppError as exc:
-        context = {"values": values, "errors": errors_of(exc, "name"), "editing": region}
-        return render(request, "admin/region_form.html", context, 422)
-    return redirect(f"/admin/stores?done=region+{region.code}+saved")
+        return await _region_form(request, code, name, errors_of(exc, "name"), 422)
+    return redirect(f"/admin/stores?done=region+{code}+saved")
 
 
 async def archive_region(request: Request) -> Response:
-    region = await call(organisation.region, db(request), request.path_params["code"])
+    code = request.path_params["code"]
     form = await request.form()
-    if not region.stores and not confirmed(form):
-        message = (
-            f"{region.name} ({region.code}) is no longer offered for new stores or managers. Its "
-            f"{region.archived_stores} archived store{'s' if region.archived_stores != 1 else ''} and their audits "
-            "stay, and you can bring it back later."
-        )
-        return confirm(request, f"Archive {region.name}?", message, "Archive the region", "/admin/stores")
     try:
-        await call(organisation.set_region_archived, db(request), region.code, True, viewer_of(request).id)
-    except Conflict as exc:
+        if not confirmed(form):
+            return await _confirm_archive_region(request, code)
+        code = await call(organisation.set_region_archived, db(request), code, True, viewer_of(request).id)
+    except Conflict as exc:  # it still has open stores: the list says why
         return await index(request, exc.message, 409)
-    return redirect(f"/admin/stores?done=region+{region.code}+archived")
+    return redirect(f"/admin/stores?done=region+{code}+archived")
+
+
+async def _confirm_archive_region(request: Request, code: str) -> Response:
+    region = await call(organisation.region_to_archive, db(request), code)
+    message = (
+        f"{region.name} ({region.code}) is no longer offered for new stores or managers. Its "
+        f"{region.archived_stores} archived store{'s' if region.archived_stores != 1 else ''} and their audits "
+        "stay, and you can bring it back later."
+    )
+    return confirm(request, f"Archive {region.name}?", message, "Archive the region", "/admin/stores")
 
 
 async def restore_region(request: Request) -> Response:
     code = request.path_params["code"]
-    await call(organisation.set_region_archived, db(request), code, False, viewer_of(request).id)
-    return redirect(f"/admin/stores?done=region+{code.upper()}+is+back")
+    code = await call(organisation.set_region_archived, db(request), code, False, viewer_of(request).id)
+    return redirect(f"/admin/stores?done=region+{code}+is+back")
 
 
-async def _store_form(request: Request, values: dict, errors: dict, editing: object, status: int = 200) -> Response:
-    regions = await call(organisation.regions, db(request))
+async def _store_form(
+    request: Request, code: str = "", values: dict | None = None, errors: dict | None = None, status: int = 200
+) -> Response:
+    """The form of store `code` (or of a new store): what is stored, or `values` as typed."""
+    page = await call(organisation.store_form, db(request), code)
+    if values is None:
+        values = {f: getattr(page.store, f) for f in STORE_FIELDS} if page.store else {}
+    elif page.store is not None:
+        values = {**values, "code": page.store.code}  # the code is the store's identity: never typed over
     context = {
         "values": values,
-        "errors": errors,
-        "editing": editing,
-        "regions": regions,
+        "errors": errors or {},
+        "editing": page.store,
+        "regions": page.regions,
         "zones": sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")),
         "company_zone": request.app.state.settings.timezone,
     }
@@ -97,7 +116,7 @@ async def _store_form(request: Request, values: dict, errors: dict, editing: obj
 
 
 async def new_store(request: Request) -> Response:
-    return await _store_form(request, {"region": request.query_params.get("region", "")}, {}, None)
+    return await _store_form(request, values={"region": request.query_params.get("region", "")})
 
 
 async def create_store(request: Request) -> Response:
@@ -107,7 +126,7 @@ async def create_store(request: Request) -> Response:
     try:
         await call(organisation.add_store, db(request), **_store_args(values), actor_id=viewer_of(request).id)
     except AppError as exc:
-        return await _store_form(request, values, errors_of(exc, "code"), None, 422)
+        return await _store_form(request, values=values, errors=errors_of(exc, "code"), status=422)
     return redirect(f"/admin/stores?done=store+{values['code']}+created")
 
 
@@ -122,40 +141,43 @@ def _store_args(values: dict) -> dict:
 
 
 async def edit_store(request: Request) -> Response:
-    store = await call(organisation.store, db(request), request.path_params["code"])
-    values = {f: getattr(store, f) for f in STORE_FIELDS}
-    return await _store_form(request, values, {}, store)
+    return await _store_form(request, request.path_params["code"])
 
 
 async def update_store(request: Request) -> Response:
-    store = await call(organisation.store, db(request), request.path_params["code"])
+    code = request.path_params["code"]
     form = await request.form()
     values = {name: text(form, name) for name in STORE_FIELDS}
-    values["code"], values["region"] = store.code, values["region"].upper()
+    values["code"], values["region"] = code, values["region"].upper()
     try:
-        await call(organisation.edit_store, db(request), **_store_args(values), actor_id=viewer_of(request).id)
+        code = await call(organisation.edit_store, db(request), **_store_args(values), actor_id=viewer_of(request).id)
     except AppError as exc:
-        return await _store_form(request, values, errors_of(exc, "name"), store, 422)
-    return redirect(f"/admin/stores?done=store+{store.code}+saved")
+        return await _store_form(request, code, values, errors_of(exc, "name"), 422)
+    return redirect(f"/admin/stores?done=store+{code}+saved")
 
 
 async def archive_store(request: Request) -> Response:
-    store = await call(organisation.store, db(request), request.path_params["code"])
+    code = request.path_params["code"]
     form = await request.form()
     if not confirmed(form):
-        message = (
-            f"{store.name} ({store.code}) leaves the dashboards and can no longer be planned. "
-            f"Its {store.audits} audit{'s' if store.audits != 1 else ''} stay, and you can bring it back later."
-        )
-        return confirm(request, f"Archive {store.name}?", message, "Archive the store", "/admin/stores")
-    await call(organisation.set_archived, db(request), store.code, True, viewer_of(request).id)
-    return redirect(f"/admin/stores?done=store+{store.code}+archived")
+        return await _confirm_archive_store(request, code)
+    code = await call(organisation.set_archived, db(request), code, True, viewer_of(request).id)
+    return redirect(f"/admin/stores?done=store+{code}+archived")
+
+
+async def _confirm_archive_store(request: Request, code: str) -> Response:
+    store = await call(organisation.store, db(request), code)
+    message = (
+        f"{store.name} ({store.code}) leaves the dashboards and can no longer be planned. "
+        f"Its {store.audits} audit{'s' if store.audits != 1 else ''} stay, and you can bring it back later."
+    )
+    return confirm(request, f"Archive {store.name}?", message, "Archive the store", "/admin/stores")
 
 
 async def restore_store(request: Request) -> Response:
     code = request.path_params["code"]
-    await call(organisation.set_archived, db(request), code, False, viewer_of(request).id)
-    return redirect(f"/admin/stores?done=store+{code.upper()}+is+back")
+    code = await call(organisation.set_archived, db(request), code, False, viewer_of(request).id)
+    return redirect(f"/admin/stores?done=store+{code}+is+back")
 
 
 async def import_form(request: Request) -> Response:
