@@ -55,6 +55,7 @@
         const value = el.getAttribute("datetime");
         const zone = el.dataset.zone;
         if (el.dataset.fmt === "day") el.textContent = value.length > 10 ? dates.dayOf(value, zone) : dates.day(value);
+        else if (el.dataset.fmt === "time") el.textContent = dates.time(value, zone);
         else el.textContent = dates.moment(value, zone);
       });
     },
