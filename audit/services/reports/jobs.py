@@ -389,8 +389,9 @@ class JobQueue:
         self._stop.set()
         with self._lock:
             threads = [*self._threads, *([self._sweep_thread] if self._sweep_thread else [])]
-        for thread in threads:
-            thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in threads:  # a runner mid-render stops once its PDFs in flight are done
+            thread.join(max(0.0, deadline - time.monotonic()))
         try:
             self.huey.storage.close()
         except Exception:  # the queue's connection may be gone already
