@@ -28,3 +28,12 @@ def test_publishing_makes_a_new_current_version_while_old_audits_keep_theirs(db,
     with db.session() as session:
         assert session.scalar(sa.select(models.Audit.checklist_version_id)) == org.quick.version
     assert checklists.publish(db, QUICK_V2, "quick.toml", org.owner).created is False
+
+
+def test_a_preview_stores_nothing_and_says_whether_that_version_is_stored(db, org):
+    shipped = (ROOT / "checklists" / "quick-visit.toml").read_text()
+    same = checklists.preview(db, shipped, "quick.toml")
+    assert same.existing is not None and same.existing.key == "quick-visit" and same.stored
+    new = checklists.preview(db, QUICK_V2, "quick.toml")
+    assert new.existing is not None and not new.stored
+    assert [v.version for v in checklists.versions_of(db, "quick-visit")] == [org.quick.version]

@@ -56,3 +56,13 @@ def test_editing_a_store_checks_its_fields_and_records_what_changed(db, org):
     organisation.edit_store(db, "NTH-001", "Leeds Briggate", "NTH", "", "Europe/London", org.owner)
     entry = activity.entries(db, activity.Filters(kind="store_changed"))[0]
     assert entry.actor == "owner@example.com" and "Leeds → Leeds Briggate" in entry.detail
+
+
+def test_the_confirmation_of_archiving_a_region_is_refused_while_it_has_an_open_store(db, org):
+    with pytest.raises(Conflict) as refused:
+        organisation.region_to_archive(db, "STH")
+    assert "1 open store(s) (STH-001)" in refused.value.message
+    organisation.set_archived(db, "STH-001", True, org.owner)
+    region = organisation.region_to_archive(db, "sth")
+    assert (region.code, region.stores, region.archived_stores, region.archived) == ("STH", 0, 1, False)
+    assert organisation.set_region_archived(db, "sth", True, org.owner) == "STH"

@@ -54,3 +54,26 @@ def test_a_link_is_stored_only_as_a_hash(db, org):
     with db.session() as session:
         stored = session.scalars(sa.select(models.Invitation.token_hash)).all()
     assert link.token not in stored and len(stored) == 1
+
+
+def test_inviting_says_every_problem_at_once_then_gives_the_link_to_pass_on(db, org):
+    with pytest.raises(Invalid) as refused:
+        invitations.invite(db, "not-an-address", "", "manager", (), org.owner, "http://test/", None)
+    assert {p.field for p in refused.value.problems} == {"email", "name", "region"}
+    given = invitations.invite(db, "Nel@Example.com", "Nel", "shopper", ("NTH",), org.owner, "http://test/", None)
+    assert given.url == f"http://test/invite/{given.link.token}" and (given.sent, given.failure) == (False, "")
+    assert accounts.person(db, given.user_id).regions == ()  # only managers have regions
+    assert invitations.pending(db, given.link.token).email == "nel@example.com"
+
+
+def test_the_link_page_wants_the_password_twice_alike_and_keeps_the_link_until_then(db, org):
+    given = invitations.give(db, org.other_shopper, org.owner, "http://test", None)
+    with pytest.raises(Invalid) as differ:
+        invitations.choose_password(db, given.link.token, "a-fine-long-passphrase", "another")
+    assert [p.field for p in differ.value.problems] == ["password_again"]
+    token, viewer = invitations.choose_password(
+        db, given.link.token, "a-fine-long-passphrase", "a-fine-long-passphrase"
+    )
+    assert viewer.id == org.other_shopper and accounts.session_viewer(db, token) is not None
+    with pytest.raises(invitations.LinkGone):
+        invitations.choose_password(db, given.link.token, "x", "y")
