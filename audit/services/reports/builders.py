@@ -49,6 +49,7 @@ INTERNAL_ITEMS = frozenset({"staff_description"})
 # The heatmap's room on a landscape page, in mm: the paper less the margins of
 # `@page wide` in report.css, the heading and the legend, and a little to spare.
 SUMMARY_STORES = 5  # best and weakest stores on a region report's first page
+RANKING_ON_SUMMARY = 10  # a ranking this short follows the summary on its page (else a page of its own)
 # Rows of the branch ranking a portrait page holds at each row height of report.css (measured
 # with pdftotext on A4: the first page, which starts with a heading, and the pages after it).
 RANKING_ROWS = {
@@ -257,7 +258,10 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
         bands=bands,
         unaudited=len(ranked) - len(scored),
         sheets=laid_out,
-        density=ranking_density(len(ranked), db.settings.report_page_size),
+        density="compact"
+        if len(ranked) <= RANKING_ON_SUMMARY
+        else ranking_density(len(ranked), db.settings.report_page_size),
+        ranking_on_summary=len(ranked) <= RANKING_ON_SUMMARY,
         resources=backgrounds,
     )
     return Report(f"region-{_safe(result.region)}-{_span(period)}.pdf", job)
