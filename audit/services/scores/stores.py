@@ -73,8 +73,13 @@ class StoreReport:
         return [charts.Point(f"{day.day} {day:%b %Y}", score, day) for day, score in days]
 
     @property
+    def months_shown(self) -> list[tuple[str, Aggregate | None]]:
+        """`months` as pages and reports say them ("Oct 2026"); JSON keeps ISO ("2026-10")."""
+        return [(f"{date.fromisoformat(key + '-01'):%b %Y}", agg) for key, agg in self.months]
+
+    @property
     def month_points(self) -> list[charts.Point]:
-        return [charts.Point(label, agg.score if agg else None) for label, agg in self.months]
+        return [charts.Point(label, agg.score if agg else None) for label, agg in self.months_shown]
 
     @property
     def span(self) -> tuple[date, date]:
@@ -192,11 +197,11 @@ def _months(points: list[AuditPoint], period: Period) -> list[tuple[str, Aggrega
     labels: list[str] = []
     year, month = period.first.year, period.first.month
     while (year, month) <= (period.last.year, period.last.month):
-        labels.append(f"{date(year, month, 1):%b %Y}")
+        labels.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     by_month: dict[str, list[float | None]] = {label: [] for label in labels}
     for p in points:
-        key = p.finished_at.astimezone(zone).strftime("%b %Y")
+        key = p.finished_at.astimezone(zone).strftime("%Y-%m")
         if key in by_month:
             by_month[key].append(p.score)
     return [(label, store_score(scores)) for label, scores in by_month.items()]
