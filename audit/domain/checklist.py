@@ -41,7 +41,9 @@ MAX_LABEL = 120  # an option's label, a scale step's label
 MAX_UNIT = 30
 MAX_PROBLEMS = 100  # problems listed for one file; the rest are counted
 
-TOP_FIELDS = {"key", "title", "description", "sections"}
+TOP_FIELDS = {"key", "title", "description", "plan_threshold", "sections"}
+# below this score (or with a failed critical item) a counted audit opens an action plan
+PLAN_THRESHOLD = 70.0
 SECTION_FIELDS = {"key", "title", "description", "items"}
 COMMON_ITEM_FIELDS = {"key", "question", "guidance", "type", "points", "allow_na", "required", "critical"}
 TYPE_FIELDS: dict[str, set[str]] = {
@@ -127,6 +129,7 @@ class Checklist:
     description: str = ""
     sections: tuple[Section, ...] = ()
     version: str = field(default="", compare=False)
+    plan_threshold: float = PLAN_THRESHOLD
 
     @cached_property
     def items(self) -> tuple[Item, ...]:
@@ -151,6 +154,8 @@ class Checklist:
         """Plain data (JSON-ready) that `from_data` turns back into the same spec."""
         data = asdict(self)
         data.pop("version")
+        if data["plan_threshold"] == PLAN_THRESHOLD:
+            del data["plan_threshold"]  # so files that leave it out keep the versions they had
         return data
 
 
@@ -192,6 +197,7 @@ def with_version(checklist: Checklist) -> Checklist:
         description=checklist.description,
         sections=checklist.sections,
         version=content_version(checklist.to_data()),
+        plan_threshold=checklist.plan_threshold,
     )
 
 
@@ -212,6 +218,7 @@ def from_data(data: dict[str, Any], version: str) -> Checklist:
         description=data.get("description", ""),
         sections=sections,
         version=version,
+        plan_threshold=float(data.get("plan_threshold", PLAN_THRESHOLD)),
     )
 
 
@@ -269,7 +276,13 @@ class _Parser:
             self.fail("checklist", "description must be text")
             description = ""
         self._length("checklist", "description", description, MAX_DESCRIPTION)
-        return Checklist(key=key, title=title, description=description, sections=tuple(sections))
+        threshold = raw.get("plan_threshold", PLAN_THRESHOLD)
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 100:
+            self.fail("checklist", "plan_threshold must be a score from 0 to 100 (the default is 70)")
+            threshold = PLAN_THRESHOLD
+        return Checklist(
+            key=key, title=title, description=description, sections=tuple(sections), plan_threshold=float(threshold)
+        )
 
     def section(self, raw: dict[str, Any], n: int, item_keys: dict[str, str]) -> Section:
         key = raw.get("key")

@@ -437,3 +437,18 @@ def test_the_limits_are_documented_with_their_numbers():
         "MAX_DESCRIPTION", "MAX_QUESTION", "MAX_GUIDANCE", "MAX_LABEL", "MAX_UNIT", "MAX_PROBLEMS",
     ):  # fmt: skip
         assert f"| {getattr(checklist, name):,} |" in limits, name
+
+
+def test_the_plan_threshold_defaults_to_70_and_leaves_existing_versions_alone():
+    plain = checklist.parse(MINIMAL, source="mini.toml")
+    assert plain.plan_threshold == checklist.PLAN_THRESHOLD == 70.0
+    assert "plan_threshold" not in plain.to_data()  # the version of a file without it is what it was
+    stricter = checklist.parse(MINIMAL.replace('title = "Mini"', 'title = "Mini"\nplan_threshold = 80', 1), "m.toml")
+    assert stricter.plan_threshold == 80.0 and stricter.version != plain.version
+    assert checklist.from_data(stricter.to_data(), stricter.version).plan_threshold == 80.0
+
+
+@pytest.mark.parametrize("value", ["101", "-1", '"high"', "true"])
+def test_a_plan_threshold_outside_0_to_100_is_a_mistake(value):
+    problems = problems_of(MINIMAL.replace('title = "Mini"', f'title = "Mini"\nplan_threshold = {value}', 1))
+    assert problems == ["checklist: plan_threshold must be a score from 0 to 100 (the default is 70)"]
