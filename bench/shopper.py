@@ -347,17 +347,23 @@ def sync_run(browser: Any, base: str, photo: Path, forms: list[str]) -> dict[str
         }"""
     )
     page.on("requestfinished", seen)
+    page.evaluate(
+        """() => { const chip = document.querySelector('[data-sync-text]'); window.said = [chip.textContent];
+          new MutationObserver(() => window.said.push(chip.textContent)).observe(chip, {childList: true}); }"""
+    )
     started = time.perf_counter()
     cdp.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
     wait_all_sent(page, timeout=600_000)
     took = time.perf_counter() - started
     page.wait_for_timeout(500)  # the last response's sizes
+    said = [t for i, t in enumerate(page.evaluate("window.said")) if i == 0 or t != page.evaluate("window.said")[i - 1]]
     context.close()
     up = sum(w["up"] for w in wire) + payload["photos"] + payload["audits"]
     down = sum(w["down"] for w in wire)
     ideal = (up + down) / LINK_BYTES_PER_S + len(wire) * ROUND_TRIP_S
     return {"took": took, "ideal": ideal, "ratio": took / ideal, "up": up, "down": down, "requests": len(wire),
-            "per_audit": up / payload["count"], "photo_mean": payload["photos"] / payload["count"]}  # fmt: skip
+            "per_audit": up / payload["count"], "photo_mean": payload["photos"] / payload["count"],
+            "said": said}  # fmt: skip
 
 
 def page_weights(browser: Any, base: str) -> tuple[list[str], dict[str, int], str]:
@@ -463,6 +469,7 @@ def main() -> None:
     print(f"sync of 5 audits with a photo each at 400 kbit/s, 400 ms: {synced['took']:.1f} s from online to "
           f"'All sent'; the link's own time {synced['ideal']:.1f} s ({(synced['up'] + synced['down']) / 1024:.0f} KB "
           f"in {synced['requests']} requests); ratio {synced['ratio']:.2f} (goal at most 1.5)")  # fmt: skip
+    print("the status chip said: " + " -> ".join(synced["said"]))
     print(f"bytes per audit with one photo: {synced['per_audit'] / 1024:.0f} KB sent (the photo "
           f"{synced['photo_mean'] / 1024:.0f} KB; goal at most 250 KB)")  # fmt: skip
     if scores:

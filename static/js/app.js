@@ -115,10 +115,9 @@
   function progress(message) {
     if (message && typeof message === "object" && "sending" in message) {
       sync.sending = message.sending;
-      drawSync();
-      return;
+      if (message.sending) { drawSync(); return; }
     }
-    refresh();
+    refresh(); // the run ended: say what the outbox holds now
   }
 
   function schedule(summary) {

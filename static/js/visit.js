@@ -37,6 +37,7 @@
   function icon(name) {
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "i");
     const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
     use.setAttribute("href", "#i-" + name);
     svg.append(use);
@@ -260,6 +261,7 @@
     if (open === undefined) open = list.hidden;
     list.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
+    button.parentElement.classList.toggle("open", open);
   }
 
   /* ---- the review screen ---- */
