@@ -197,16 +197,19 @@ def layout(page: Page, base: str, form: str) -> dict[str, float]:
           const pinned = e => ['sticky', 'fixed'].includes(getComputedStyle(e).position);
           const inPinned = e => { while ((e = e.parentElement)) if (pinned(e)) return true; return false; };
           const covered = new Set();
+          const parts = [];
           for (const e of document.querySelectorAll('body *')) {
             if (!pinned(e) || !e.getClientRects().length || inPinned(e)) continue;
             const r = e.getBoundingClientRect();
+            parts.push(e.className + ' ' + Math.round(r.height));
             const last = Math.min(innerHeight, Math.ceil(r.bottom));
             for (let y = Math.max(0, Math.floor(r.top)); y < last; y++) covered.add(y);
           }
-          return covered.size;
+          return [covered.size, parts];
         }"""
     )
-    return {"item_mean": statistics.mean(heights), "item_max": max(heights), "items": len(heights), "sticky": sticky}
+    return {"item_mean": statistics.mean(heights), "item_max": max(heights), "item_min": min(heights),
+            "items": len(heights), "sticky": sticky[0], "sticky_parts": sticky[1]}  # fmt: skip
 
 
 def overflow(page: Page) -> int:
@@ -451,9 +454,10 @@ def main() -> None:
 
     total = sum(assets.values())
     print(f"yes/no item at 360x640, guidance and comment closed: {shape['item_mean']:.1f} CSS px on average "
-          f"(largest {shape['item_max']:.0f}, {shape['items']} items; goal at most 120)")  # fmt: skip
+          f"(from {shape['item_min']:.0f} to {shape['item_max']:.0f}, {shape['items']} items; "
+          "goal at most 120)")  # fmt: skip
     print(f"sticky chrome at 360x640: {shape['sticky']} px, {shape['sticky'] / DESIGN['height']:.1%} of the height "
-          "(goal at most 15 %)")  # fmt: skip
+          f"(goal at most 15 %): {', '.join(shape['sticky_parts'])} px")  # fmt: skip
     limit = answers + sections + 3
     print(f"taps from My visits to Submit: {taps} for {answers} answers in {sections} sections "
           f"(goal at most {limit}, ratio {taps / limit:.2f})")  # fmt: skip
