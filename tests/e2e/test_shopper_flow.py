@@ -121,7 +121,18 @@ def test_the_default_checklist_section_by_section_reviewed_submitted_offline_the
         phone.close()
 
 
-def test_a_visit_not_yet_open_says_when_it_opens_and_cannot_be_submitted(server: Server, phone):
+@pytest.mark.parametrize("viewport", PHONES)
+def test_a_visit_not_yet_open_says_when_it_opens_and_cannot_be_submitted(
+    server: Server, playwright: Playwright, tmp_path: Path, viewport: dict[str, int]
+):
+    phone = open_phone(playwright, tmp_path / "profile", viewport=viewport)
+    try:
+        not_yet_open(server, phone)
+    finally:
+        phone.close()
+
+
+def not_yet_open(server: Server, phone) -> None:
     db = Database(server.settings)
     try:
         opens = date.today() + timedelta(days=3)
