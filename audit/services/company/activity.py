@@ -1,9 +1,13 @@
-"""The owners' activity trail: security events and administrative changes in one list.
+"""The owners' activity trail: one list of everything people did, read from three records.
 
-Administrative changes are written with `record` inside the transaction of the change
-itself, so a change is never stored without its line in the trail (nor the other way).
-Security events stay in their own table (sign-in throttling reads it); the page reads
-both through one UNION ALL, newest first, filtered in SQL.
+- administrative changes, written here with `record` inside the transaction of the
+  change itself, so a change is never stored without its line (nor the other way);
+- security events (sign-ins, accounts), written by `people.accounts`;
+- what managers did to audits (excluded, restored, approved, sent back) and shoppers'
+  resubmissions, written by `audits.review` into each audit's own history.
+
+Each keeps the table that suits its readers; the page reads the three through one UNION
+ALL, newest first, filtered in SQL.
 """
 
 from __future__ import annotations
@@ -47,13 +51,16 @@ CHANGE_KINDS = (
     "visit_cancelled",
     "branding_changed",
 )
+# What managers and shoppers did to audits, kept in each audit's history (audits.review).
+AUDIT_KINDS = ("approved", "sent_back", "resubmitted", "excluded", "restored")
+CATEGORIES = ("security", "change", "audit")
 PAGE = 200
 
 
 @dataclass(frozen=True)
 class Entry:
     at: datetime
-    category: str  # "security" or "change"
+    category: str  # "security", "change" or "audit"
     kind: str
     subject: str
     actor: str
@@ -101,7 +108,23 @@ def entries(db: Database, filters: Filters, limit: int = PAGE) -> list[Entry]:
         sa.literal("").label("client"),
         models.Change.detail.label("detail"),
     ).outerjoin(changer, changer.id == models.Change.actor_id)
-    parts = [q for q, name in ((security, "security"), (changes, "change")) if filters.category in ("", name)]
+    reviewer = sa.orm.aliased(models.User)
+    on_audits = (
+        sa.select(
+            models.AuditEvent.at.label("at"),
+            sa.literal("audit").label("category"),
+            models.AuditEvent.kind.label("kind"),
+            (models.Store.code + " · audit " + sa.func.substr(models.AuditEvent.audit_id, 1, 8)).label("subject"),
+            sa.func.coalesce(reviewer.email, "").label("actor"),
+            sa.literal("").label("client"),
+            models.AuditEvent.note.label("detail"),
+        )
+        .join(models.Audit, models.Audit.id == models.AuditEvent.audit_id)
+        .join(models.Store, models.Store.id == models.Audit.store_id)
+        .outerjoin(reviewer, reviewer.id == models.AuditEvent.actor_id)
+    )
+    sources = ((security, "security"), (changes, "change"), (on_audits, "audit"))
+    parts = [q for q, name in sources if filters.category in ("", name)]
     both = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     query = sa.select(both).order_by(both.c.at.desc()).limit(limit)
     if filters.kind:
@@ -129,6 +152,7 @@ def actors(db: Database) -> list[str]:
     """Everyone who has made an administrative change or been an actor in a security event."""
     query = sa.union(
         sa.select(models.User.email).join(models.Change, models.Change.actor_id == models.User.id),
+        sa.select(models.User.email).join(models.AuditEvent, models.AuditEvent.actor_id == models.User.id),
         sa.select(models.User.email).where(models.User.role == Role.OWNER),
     )
     with db.session() as session:

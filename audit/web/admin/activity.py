@@ -1,4 +1,4 @@
-"""The owners' activity page: security events and administrative changes, filterable."""
+"""The owners' activity page: security events, administrative changes and what was done to audits."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from starlette.responses import Response
 
 from audit.services.company import activity
 from audit.web.admin.forms import call, db, render
+
+KINDS = activity.SECURITY_KINDS + activity.CHANGE_KINDS + activity.AUDIT_KINDS
 
 
 def _day(text: str) -> date | None:
@@ -37,8 +39,8 @@ async def index(request: Request) -> Response:
     if date_problem and first and last and last < first:
         first = last = None  # nothing would match: show everything, and say why
     filters = activity.Filters(
-        category=params.get("category", "") if params.get("category") in ("security", "change") else "",
-        kind=params.get("kind", "") if params.get("kind") in activity.SECURITY_KINDS + activity.CHANGE_KINDS else "",
+        category=params.get("category", "") if params.get("category") in activity.CATEGORIES else "",
+        kind=params.get("kind", "") if params.get("kind") in KINDS else "",
         actor=params.get("actor", ""),
         text=params.get("q", "")[:100],
         # whole days in the company's time zone, the last one included
@@ -50,7 +52,7 @@ async def index(request: Request) -> Response:
         "entries": page.entries,
         "filters": filters,
         "params": params,
-        "kinds": activity.SECURITY_KINDS + activity.CHANGE_KINDS,
+        "kinds": KINDS,
         "actors": page.actors,
         "zone": zone,
         "limit": activity.PAGE,
