@@ -374,3 +374,56 @@ report_queue_kv = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("value", sa.LargeBinary, nullable=False),
 )
+
+
+class ActionPlan(SQLModel, table=True):
+    """A store's action plan after a weak audit (`services.plans`): open, submitted, accepted,
+    closed. `open_store_id` is the store's id while the plan is not closed, else NULL: being
+    unique, it lets a store have one plan not closed at a time."""
+
+    __tablename__ = "action_plans"
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="stores.id", index=True)
+    open_store_id: int | None = Field(default=None, foreign_key="stores.id", unique=True)
+    state: str = Field(default="open", max_length=16)
+    opened_at: datetime = _utc()
+    respond_by: date
+    submitted_at: datetime | None = _utc(nullable=True)
+    decided_at: datetime | None = _utc(nullable=True)
+    closed_at: datetime | None = _utc(nullable=True)
+    return_note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+
+
+class PlanItem(SQLModel, table=True):
+    """One failed behaviour in a plan: the checklist's question and guidance as they were when
+    it was found, what the store will change, who, by when, and what the next audit said."""
+
+    __tablename__ = "plan_items"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "item_key", name="uq_plan_items_plan_item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="action_plans.id", index=True)
+    item_key: str = Field(max_length=64)
+    question: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    guidance: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    found_audit_id: str = Field(foreign_key="audits.id", max_length=36)
+    found_at: datetime = _utc()  # the finished time of that audit: only a later visit verifies
+    action: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    owner: str = Field(default="", max_length=200)
+    due_on: date | None = None
+    verification: str = Field(default="unverified", max_length=16)
+    verified_audit_id: str | None = Field(default=None, foreign_key="audits.id", max_length=36)
+    verified_at: datetime | None = _utc(nullable=True)
+
+
+class PlanEvent(SQLModel, table=True):
+    """A plan's history: opened, failures added, written, submitted, returned (with the note),
+    accepted, verified, closed; who and when (no one: the system, on an audit)."""
+
+    __tablename__ = "plan_events"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="action_plans.id", index=True)
+    at: datetime = _utc()
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=32)
+    audit_id: str | None = Field(default=None, foreign_key="audits.id", max_length=36)
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
