@@ -11,7 +11,7 @@
   if (!list) return;
   const status = document.querySelector("[data-outbox-status]");
 
-  const FIELDS = { started_at: "The start time", finished_at: "The end time", notes: "Your account", photos: "A photo" };
+  const FIELDS = { started_at: "The start time", finished_at: "The end time", notes: "Your account", photos: "A photo", photo: "A photo" };
   const STATES = {
     waiting: "Waiting for the network",
     signin: "Waiting for you to sign in again",
@@ -70,6 +70,7 @@
       const label = (entry.labels && entry.labels[p.field]) ? "“" + entry.labels[p.field] + "”" : FIELDS[p.field] || (p.field ? "An answer" : "");
       return (label ? label + ": " : "") + plain(p.message);
     });
+    if (!lines.length && entry.error) lines.push(plain(entry.error)); // a refusal without a field: its own words
     return { lead: "The server did not accept your audit of " + visit + ". Open it, fix what is listed and send it again.", lines: lines, action: "fix" };
   }
 
