@@ -579,6 +579,7 @@
     said.textContent = "This visit opens " + dates.day(opens) + ": it can be submitted from that day.";
     said.className = "opens-note";
     all("input, textarea").forEach(function (f) { f.disabled = true; }); // guidance still opens
+    all("[data-comment-tool]").forEach(function (b) { b.hidden = true; });
     $("[data-submit]").disabled = true;
     return true;
   }
