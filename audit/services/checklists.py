@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from audit import formats
 from audit.domain import checklist as spec_module
+from audit.domain import checklist_diff
 from audit.domain.checklist import Checklist
+from audit.domain.checklist_diff import Changes
 from audit.errors import NotFound
 from audit.services.company import activity
 from audit.storage import models
@@ -27,10 +33,42 @@ class ImportResult:
 class VersionInfo:
     key: str
     title: str
-    version: str
+    version: str  # the content hash: the id the shopper's app sends back, shown only as a detail
     current: bool
     created_at: str
     audits: int
+    number: int = 0  # 1 for the checklist's first version, in the order they were published
+    published_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        """ "v3": what owners and managers call a version (with its date, see `label`)."""
+        return f"v{self.number}"
+
+    def label(self, zone: ZoneInfo | None = None) -> str:
+        """ "v3 · 4 Dec 2026": the version's name and the day it was first published, in `zone`."""
+        return version_label(self.number, self.published_at, zone)
+
+
+def version_label(number: int, published_at: datetime | None, zone: ZoneInfo | None = None) -> str:
+    return f"v{number} · {formats.day(published_at, zone)}" if published_at else f"v{number}"
+
+
+@dataclass(frozen=True)
+class VersionName:
+    """The readable name of one version, for pages that show an audit's version."""
+
+    key: str
+    id: str
+    number: int
+    published_at: datetime
+
+    @property
+    def name(self) -> str:
+        return f"v{self.number}"
+
+    def label(self, zone: ZoneInfo | None = None) -> str:
+        return version_label(self.number, self.published_at, zone)
 
 
 def import_file(db: Database, path: str | Path) -> ImportResult:
@@ -112,23 +150,50 @@ def list_versions(db: Database, key: str = "") -> list[VersionInfo]:
         )
         .join(models.Checklist, models.Checklist.key == models.ChecklistVersion.checklist_key)
         .outerjoin(counts, counts.c.checklist_version_id == models.ChecklistVersion.id)
-        .order_by(models.ChecklistVersion.checklist_key, models.ChecklistVersion.created_at)
+        .order_by(models.ChecklistVersion.checklist_key, models.ChecklistVersion.created_at, models.ChecklistVersion.id)
     )
     if key:
         query = query.where(models.ChecklistVersion.checklist_key == key)
     with db.session() as session:
         rows = session.execute(query).all()
-    return [
-        VersionInfo(
-            key=key,
-            title=title,
-            version=vid,
-            current=vid == current_id,
-            created_at=created.isoformat(timespec="seconds"),
-            audits=n,
+    numbers: dict[str, int] = {}
+    found = []
+    for key, title, vid, current_id, created, n in rows:
+        numbers[key] = numbers.get(key, 0) + 1  # a version keeps its number: versions are never deleted
+        found.append(
+            VersionInfo(
+                key=key,
+                title=title,
+                version=vid,
+                current=vid == current_id,
+                created_at=created.isoformat(timespec="seconds"),
+                audits=n,
+                number=numbers[key],
+                published_at=created,
+            )
         )
-        for key, title, vid, current_id, created, n in rows
-    ]
+    return found
+
+
+def version_name(db: Database, version_id: str) -> VersionName | None:
+    """ "v3" and its publication day for the version `version_id` (None when there is none)."""
+    with db.session() as session:
+        row = session.get(models.ChecklistVersion, version_id)
+        if row is None:
+            return None
+        key, created = row.checklist_key, row.created_at
+        earlier = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(models.ChecklistVersion)
+            .where(
+                models.ChecklistVersion.checklist_key == key,
+                sa.or_(
+                    models.ChecklistVersion.created_at < created,
+                    sa.and_(models.ChecklistVersion.created_at == created, models.ChecklistVersion.id < version_id),
+                ),
+            )
+        )
+    return VersionName(key, version_id, (earlier or 0) + 1, created)
 
 
 @dataclass(frozen=True)
@@ -139,6 +204,7 @@ class ChecklistInfo:
     archived: bool
     versions: int
     audits: int
+    current: VersionInfo | None = None  # the current version's name and date
 
 
 def publish(db: Database, text: str, filename: str, actor_id: int | None = None) -> ImportResult:
@@ -148,12 +214,14 @@ def publish(db: Database, text: str, filename: str, actor_id: int | None = None)
     checklist brings it back, since publishing says "use this"."""
     spec = spec_module.parse(text, source=filename)
     result = import_spec(db, spec, text)
+    name = version_name(db, spec.version)
     with db.write_session() as session:
         record = session.get(models.Checklist, spec.key)
         assert record is not None
         was_archived, record.archived = record.archived, False
         if result.became_current or was_archived:
-            detail = f"version {spec.version}" + (" (new)" if result.created else " (an earlier version again)")
+            shown = f"{name.name} ({spec.version})" if name else spec.version
+            detail = f"version {shown}" + (" (new)" if result.created else " (an earlier version again)")
             activity.record(session, actor_id, "checklist_published", f"checklist {spec.key}", detail)
     return result
 
@@ -204,7 +272,9 @@ def overview(db: Database, include_archived: bool = True, key: str = "") -> list
     if key:
         query = query.where(models.Checklist.key == key)
     with db.session() as session:
-        return [ChecklistInfo(*row) for row in session.execute(query).all()]
+        rows = session.execute(query).all()
+    names = {v.version: v for v in list_versions(db, key)}
+    return [ChecklistInfo(*row, current=names.get(row[2])) for row in rows]
 
 
 def versions_of(db: Database, key: str) -> list[VersionInfo]:
@@ -218,10 +288,12 @@ def versions_of(db: Database, key: str) -> list[VersionInfo]:
 
 @dataclass(frozen=True)
 class ChecklistPage:
-    """One checklist's page: what it is, and its versions newest first."""
+    """One checklist's page: what it is, and its versions newest first, each with what
+    changed from the one before ("2 items added, 1 re-weighted")."""
 
     info: ChecklistInfo
     versions: list[VersionInfo]
+    changes: dict[str, str]  # version id -> summary of its changes from the previous version
 
 
 def page(db: Database, key: str) -> ChecklistPage:
@@ -229,7 +301,36 @@ def page(db: Database, key: str) -> ChecklistPage:
     found = overview(db, key=key)
     if not found:
         raise NotFound(f"no checklist {key!r}")
-    return ChecklistPage(found[0], versions_of(db, key))
+    versions = versions_of(db, key)
+    summaries = {}
+    for newer, older in pairwise(versions):
+        new_spec, old_spec = version(db, newer.version), version(db, older.version)
+        if new_spec is not None and old_spec is not None:
+            summaries[newer.version] = checklist_diff.changes(old_spec, new_spec).summary() or "no change in content"
+    return ChecklistPage(found[0], versions, summaries)
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    """One version: its spec, its name, and what changed from the version published before it."""
+
+    info: VersionInfo
+    spec: Checklist
+    previous: VersionInfo | None
+    changes: Changes | None  # None for the first version
+
+
+def version_page(db: Database, key: str, version_id: str) -> VersionPage:
+    """The version `version_id` of checklist `key`; NotFound when it is not one of its versions."""
+    versions = list_versions(db, key)
+    at = next((n for n, v in enumerate(versions) if v.version == version_id), None)
+    spec = version(db, version_id)
+    if at is None or spec is None:
+        raise NotFound(f"no version {version_id!r} of {key!r}")
+    previous = versions[at - 1] if at > 0 else None
+    before = version(db, previous.version) if previous else None
+    found = checklist_diff.changes(before, spec) if before is not None else None
+    return VersionPage(versions[at], spec, previous, found)
 
 
 @dataclass(frozen=True)
@@ -239,6 +340,8 @@ class Preview:
     spec: Checklist
     existing: ChecklistInfo | None  # the checklist of the same key, when there is one
     stored: bool  # this exact version is stored already (publishing it changes nothing new)
+    changes: Changes | None = None  # from the current version, when there is one
+    stored_as: VersionInfo | None = None  # the stored version with this content
 
 
 def preview(db: Database, text: str, filename: str) -> Preview:
@@ -246,5 +349,7 @@ def preview(db: Database, text: str, filename: str) -> Preview:
     whether its checklist and this exact version are stored already."""
     spec = spec_module.parse(text, source=filename)
     existing = next(iter(overview(db, key=spec.key)), None)
-    stored = existing is not None and any(v.version == spec.version for v in versions_of(db, spec.key))
-    return Preview(spec, existing, stored)
+    stored_as = next((v for v in list_versions(db, spec.key) if v.version == spec.version), None)
+    current_spec = version(db, existing.current_version) if existing else None
+    found = checklist_diff.changes(current_spec, spec) if current_spec is not None else None
+    return Preview(spec, existing, stored_as is not None, found, stored_as)

@@ -223,6 +223,7 @@ class AuditView:
     shopper: str  # "Name (email)", for staff only: the store's copy never prints it
     photos: dict[str, list[str]]  # photo ids by item key ("" for the visit as a whole)
     history: list[review.Event]
+    version: checklists.VersionName | None = None  # "v3 · 4 Dec 2026": the checklist version, readable
 
     @property
     def sections(self) -> dict[str, dict[str, Any]]:
@@ -252,4 +253,5 @@ def view(db: Database, viewer: Viewer, audit_id: str) -> AuditView:
         region, region_name, name, email = session.execute(query).one()
     shopper = f"{name} ({email})" if name and email else email or "not recorded"
     history = review.history(db, audit["id"])
-    return AuditView(audit, spec, store_name, region, region_name, shopper, photo_ids(db, audit["id"]), history)
+    name = checklists.version_name(db, spec.version)
+    return AuditView(audit, spec, store_name, region, region_name, shopper, photo_ids(db, audit["id"]), history, name)
