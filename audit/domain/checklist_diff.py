@@ -180,7 +180,7 @@ def _reweighted(old: Item, new: Item) -> tuple[str, ...]:
         found.append("now required" if new.required else "now optional")
     found += _option_changes(old.options, new.options)
     if old.bands != new.bands:
-        found.append(f"bands {bands_text(old) or '(none)'} → {bands_text(new) or '(none)'}")
+        found.append(f"bands were {bands_text(old) or 'none'}; now {bands_text(new) or 'none'}")
     if (old.min, old.max) != (new.min, new.max):
         word = "scale" if new.type == "scale" and old.type == "scale" else "allowed range"
         found.append(f"{word} {_range(old)} → {_range(new)}")

@@ -119,7 +119,8 @@ critical = true
     ]
     assert {c.key: c.details for c in found.items_reweighted} == {
         "wait": (
-            "bands up to 30 seconds: 3, up to 60: 1.5, above 60: 0 → up to 30 seconds: 3, up to 90: 1.5, above 90: 0",
+            "bands were up to 30 seconds: 3, up to 60: 1.5, above 60: 0; "
+            "now up to 30 seconds: 3, up to 90: 1.5, above 90: 0",
         ),
         "resolution": ("now critical", "N/A no longer allowed", "option A clear next step 2 → 1"),
         "tone": ("points 2 → 4", "scale 1–5 → 0–5"),
