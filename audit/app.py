@@ -27,7 +27,7 @@ from audit.services.audits.submission import Submitter
 from audit.services.company.branding import BrandCache
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, brand, dashboards, exports, openapi, pages, reports, review, shopper, uploads
+from audit.web import account, api, brand, dashboards, exports, openapi, pages, plans, reports, review, shopper, uploads
 from audit.web.admin import activity, assignments, branding, checklists, people, stores
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
@@ -55,6 +55,7 @@ def routes() -> list[Route | Mount]:
         Route("/api/audits/{audit_id}", guard(SIGNED_IN, api.get_audit), methods=["GET"]),
         Route("/api/regions/{code}/comparison", guard(STAFF, exports.comparison_json), methods=["GET"]),
         Route("/api/stores/{code}/scores", guard(STAFF, exports.store_scores_json), methods=["GET"]),
+        Route("/api/stores/{code}/plans", guard(STAFF, plans.plans_json), methods=["GET"]),
         Route("/", guard(SIGNED_IN, pages.home), methods=["GET"]),
         Route("/visits/{assignment_id}", guard(SHOPPERS, shopper.visit_form), methods=["GET"]),
         Route("/outbox", guard(PUBLIC, shopper.outbox_page), methods=["GET"]),
@@ -84,6 +85,11 @@ def routes() -> list[Route | Mount]:
         Route("/stores/{code}/report.pdf", guard(STAFF, reports.store_pdf), methods=["GET"]),
         Route("/stores/{code}/audits.zip", guard(STAFF, reports.store_zip), methods=["GET"]),
         Route("/stores/{code}/audits.csv", guard(STAFF, reports.store_audits_csv), methods=["GET"]),
+        Route("/stores/{code}/plan", guard(STAFF, plans.plan), methods=["GET"]),
+        Route("/stores/{code}/plan/items/{item_id}", guard(STAFF, plans.write), methods=["POST"]),
+        Route("/stores/{code}/plan/submit", guard(STAFF, plans.submit), methods=["POST"]),
+        Route("/stores/{code}/plan/accept", guard(STAFF, plans.accept), methods=["POST"]),
+        Route("/stores/{code}/plan/return", guard(STAFF, plans.give_back), methods=["POST"]),
         Route("/audits/{audit_id}.pdf", guard(STAFF, reports.audit_pdf), methods=["GET"]),  # before /audits/{audit_id}
         Route("/company/report.pdf", guard(STAFF, reports.company_pdf), methods=["GET"]),
         Route("/downloads", guard(STAFF, reports.my_downloads), methods=["GET"]),
@@ -189,6 +195,11 @@ def exports_operations() -> list[openapi.Operation]:
         openapi.Operation(
             "GET", "/api/stores/{code}/scores", "A store's scores for a period", None,
             {"200": exports.StoreScoresOut, **errors}, query=query, notes=notes,
+        ),
+        openapi.Operation(
+            "GET", "/api/stores/{code}/plans", "A store's action plans, with their state and items", None,
+            {"200": plans.PlansOut, **errors},
+            notes={"403": notes["403"], "404": "No such store, or one of another manager's region."},
         ),
     ]  # fmt: skip
 

@@ -106,6 +106,14 @@ EXPECTED = {
     ("GET", "/api/stores/NTH-001/scores"): (401, 200, 200, 403),
     ("GET", "/stores/NTH-001"): (303, 200, 200, 403),
     ("GET", "/stores/STH-001"): (303, 200, 404, 403),
+    ("GET", "/stores/NTH-001/plan"): (303, 200, 200, 403),
+    ("GET", "/stores/STH-001/plan"): (303, 200, 404, 403),
+    ("POST", "/stores/NTH-001/plan/items/{item_id}"): (303, 404, 404, 403),  # no plan open
+    ("POST", "/stores/NTH-001/plan/submit"): (303, 404, 404, 403),
+    ("POST", "/stores/STH-001/plan/accept"): (303, 404, 404, 403),
+    ("POST", "/stores/NTH-001/plan/return"): (303, 404, 404, 403),
+    ("GET", "/api/stores/NTH-001/plans"): (401, 200, 200, 403),
+    ("GET", "/api/stores/STH-001/plans"): (401, 200, 404, 403),
     ("GET", "/audits/{own}"): (303, 200, 200, 200),
     ("GET", "/photos/none"): (303, 404, 404, 404),
     ("GET", "/audits/{other}"): (303, 200, 404, 404),
@@ -154,7 +162,9 @@ def call(client, method, path, org):
 
 def admin_objects(org):
     """The shopper, one of their planned visits, the current checklist version, an unknown link."""
-    return {"user_id": org.shopper, "assignment_id": 1, "version": org.main.version, "token": "not-a-link"}
+    return {
+        "user_id": org.shopper, "assignment_id": 1, "version": org.main.version, "token": "not-a-link", "item_id": 1,
+    }  # fmt: skip
 
 
 def test_every_route_declares_who_may_use_it(app):

@@ -173,6 +173,7 @@ def test_the_openapi_document_lists_what_each_operation_can_answer(client):
         "PUT /api/photos/{photo_id}": {"200", "201", "403", "404", "409", "413", "415", *everywhere},
         "GET /api/regions/{code}/comparison": {"200", "403", "404", *everywhere},
         "GET /api/stores/{code}/scores": {"200", "403", "404", *everywhere},
+        "GET /api/stores/{code}/plans": {"200", "403", "404", *everywhere},
     }
     for path, name in [("/api/photos/{photo_id}", "photo_id"), ("/api/audits/{audit_id}", "audit_id")]:
         (param,) = next(iter(paths[path].values()))["parameters"]

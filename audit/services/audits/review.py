@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from audit.domain.checklist import Checklist
 from audit.errors import Conflict, Invalid, NotFound, Problem
-from audit.services import checklists, scoped
+from audit.services import checklists, plans, scoped
 from audit.services.access import Viewer
 from audit.storage import models
 from audit.storage.db import Database
@@ -102,6 +102,21 @@ def approve(db: Database, viewer: Viewer, audit_id: str) -> None:
         audit = _reviewable(session, viewer, audit_id)
         audit.review_state, audit.reviewed_by_id, audit.reviewed_at = ReviewState.APPROVED, viewer.id, models.now()
         record(session, audit_id, viewer.id, "approved", audit.revision)
+        if audit.needs_review and not audit.excluded:  # it counts from now: its store's action plan
+            _count_in_plans(db, session, viewer, audit)
+
+
+def _count_in_plans(db: Database, session: sa.orm.Session, viewer: Viewer, audit: models.Audit) -> None:
+    spec = checklists.version(db, audit.checklist_version_id)
+    assert spec is not None
+    answers = sa.select(models.Answer.item_key, models.Answer.na, models.Answer.possible, models.Answer.failed).where(
+        models.Answer.audit_id == audit.id
+    )
+    counted = plans.Counted(
+        audit.id, audit.store_id, scoped.audit_store(session, audit).code, audit.finished_at, audit.score,
+        audit.critical_failed, spec, lambda: session.execute(answers).all(),
+    )  # fmt: skip
+    plans.counted(session, [counted], viewer.id, db.settings.today())
 
 
 def send_back(db: Database, viewer: Viewer, audit_id: str, note: str) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from typing import Any, Literal
 from uuid import UUID
@@ -21,13 +21,14 @@ import anyio
 import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.orm import Session
 
 from audit.domain import answers as answers_module
 from audit.domain import scoring
 from audit.domain.answers import Answer
 from audit.domain.checklist import Checklist
 from audit.errors import Conflict, Invalid, Problem
-from audit.services import checklists
+from audit.services import checklists, plans
 from audit.services.audits import photos, reading
 from audit.services.planning import assignments
 from audit.storage import bulk, models
@@ -243,7 +244,7 @@ class Submitter:
     def store_batch(self, batch: Sequence[Prepared]) -> list[Outcome]:
         try:
             with self.db.write_transaction() as connection:
-                return _store(connection, batch)
+                return _store(connection, batch, self.db.settings.today())
         except OperationalError:
             raise  # the database is away: every audit of the batch hears 503, none is stored
         except Exception:
@@ -258,7 +259,7 @@ class Submitter:
         for attempt in (1, 2):
             try:
                 with self.db.write_transaction() as connection:
-                    return _store(connection, [prepared])[0]
+                    return _store(connection, [prepared], self.db.settings.today())[0]
             except OperationalError:
                 raise
             except IntegrityError as exc:
@@ -278,7 +279,7 @@ def _refused(prepared: Prepared, exc: StatementError) -> Outcome:
     return Outcome("invalid", prepared.id, problems=[problem])
 
 
-def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome]:
+def _store(connection: sa.Connection, batch: Sequence[Prepared], today: date | None = None) -> list[Outcome]:
     audits_table, stores_table = models.Audit.__table__, models.Store.__table__
     found = bulk.select_in(
         connection, audits_table, ("id", "content_hash", "revision", "review_state"), "id", {p.id for p in batch}
@@ -336,7 +337,27 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared]) -> list[Outcome
         bulk.insert_values(connection, models.Answer.__table__, _joined(p.answer_values for p in new))
         for p in new:
             photos.attach(connection, p.id, p.photos)
+        _count_in_plans(connection, [p for p in new if not p.audit["needs_review"]], today or models.now().date())
     return outcomes
+
+
+def _count_in_plans(connection: sa.Connection, counted: list[Prepared], today: date) -> None:
+    """Audits that count from now on (no review) open, add to or verify their stores' action
+    plans, in this transaction: one SELECT for the batch when none is weak and no store has a
+    plan (see `services.plans`)."""
+    if not counted:
+        return
+    audits = [
+        plans.Counted(
+            p.id, p.audit["store_id"], p.store_code, p.audit["finished_at"], p.audit["score"],
+            p.audit["critical_failed"], p.spec,
+            lambda p=p: [(a["item_key"], a["na"], a["possible"], a["failed"]) for a in p.answers],
+        )
+        for p in counted
+    ]  # fmt: skip
+    with Session(bind=connection, join_transaction_mode="rollback_only") as session:
+        plans.counted(session, audits, None, today)
+        session.flush()
 
 
 def _joined(parts: Iterable[list[Any]]) -> list[Any]:

@@ -50,6 +50,15 @@ CHANGE_KINDS = (
     "visits_planned",
     "visit_cancelled",
     "branding_changed",
+    # action plans (services.plans): each step of a store's plan
+    "plan_opened",
+    "plan_failures_added",
+    "plan_written",
+    "plan_submitted",
+    "plan_returned",
+    "plan_accepted",
+    "plan_verified",
+    "plan_closed",
 )
 # What managers and shoppers did to audits, kept in each audit's history (audits.review).
 AUDIT_KINDS = ("approved", "sent_back", "resubmitted", "excluded", "restored")
