@@ -1,7 +1,9 @@
 """Publishing a checklist file: a new current version, while old audits keep theirs."""
 
+import pytest
 import sqlalchemy as sa
 
+from audit.errors import NotFound
 from audit.services import checklists
 from audit.settings import ROOT
 from audit.storage import models
@@ -37,3 +39,30 @@ def test_a_preview_stores_nothing_and_says_whether_that_version_is_stored(db, or
     new = checklists.preview(db, QUICK_V2, "quick.toml")
     assert new.existing is not None and not new.stored
     assert [v.version for v in checklists.versions_of(db, "quick-visit")] == [org.quick.version]
+
+
+def test_versions_are_numbered_in_publication_order_and_keep_their_number(db, org):
+    v2 = checklists.publish(db, QUICK_V2, "quick.toml", org.owner).version
+    shipped = (ROOT / "checklists" / "quick-visit.toml").read_text()
+    assert checklists.publish(db, shipped, "quick.toml", org.owner).became_current  # v1 again: no new number
+    versions = checklists.versions_of(db, "quick-visit")
+    assert [(v.name, v.version, v.current) for v in versions] == [("v2", v2, False), ("v1", org.quick.version, True)]
+    name = checklists.version_name(db, v2)
+    assert name is not None and name.name == "v2" and name.label().startswith("v2 · ")
+    assert checklists.version_name(db, "0" * 16) is None
+    assert checklists.overview(db, key="quick-visit")[0].current.name == "v1"
+
+
+def test_a_version_page_and_a_preview_say_what_changed(db, org):
+    v2 = checklists.publish(db, QUICK_V2, "quick.toml", org.owner).version
+    page = checklists.version_page(db, "quick-visit", v2)
+    assert page.info.name == "v2" and page.previous.name == "v1"
+    assert page.changes.checklist == ("title was “Quick visit”",) and not page.changes.items_added
+    first = checklists.version_page(db, "quick-visit", org.quick.version)
+    assert first.previous is None and first.changes is None
+    with pytest.raises(NotFound):
+        checklists.version_page(db, "customer-service", v2)
+    assert checklists.page(db, "quick-visit").changes == {v2: "title was “Quick visit”"}
+    shipped = (ROOT / "checklists" / "quick-visit.toml").read_text()
+    back = checklists.preview(db, shipped, "quick.toml")
+    assert back.stored_as.name == "v1" and back.changes.checklist == ("title was “Quick visit (v2)”",)
