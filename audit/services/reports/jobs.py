@@ -48,14 +48,18 @@ log = logging.getLogger(__name__)
 
 KINDS = ("zip", "region", "company")
 QUEUE = "reports"
-HEARTBEAT_SECONDS = 2.0  # a running job's heartbeat
+HEARTBEAT_SECONDS = 1.0  # a running job's heartbeat, which writes its progress too
 STALE_SECONDS = 20.0  # a running job not heard from for this long has lost its runner
 SWEEP_SECONDS = 3.0  # how often each server process looks for such jobs
 RESEND_SECONDS = 120.0  # a queued job not started for this long is sent again
-PROGRESS_SECONDS = 0.5  # progress is written at most this often
 CHUNK_BYTES = 1024 * 1024
 MAX_ATTEMPTS = 3  # a job that stopped its runner this often is given up
 RUNNERS = 2  # jobs at once per server process; they share its PDF workers
+
+
+# PDFs done so far per running job, from the render loop to the heartbeat (the loop itself
+# never waits for the database: the workers would idle while it did).
+job_progress: dict[str, int] = {}
 
 
 class Interrupted(Exception):
@@ -512,6 +516,7 @@ class JobQueue:
         finally:
             beating.set()
             beat.join()
+            job_progress.pop(job.id, None)
 
     def _mine(self, job: models.ReportJob) -> sa.ColumnElement[bool]:
         J = models.ReportJob
@@ -519,11 +524,12 @@ class JobQueue:
 
     def _beat(self, job: models.ReportJob, lost: threading.Event, beating: threading.Event) -> None:
         while not beating.wait(HEARTBEAT_SECONDS):
+            values: dict[str, Any] = {"heartbeat_at": models.now()}
+            if job.id in job_progress:
+                values["done"] = job_progress[job.id]
             try:
                 with self.db.write_transaction() as conn:
-                    held = conn.execute(
-                        sa.update(models.ReportJob).where(self._mine(job)).values(heartbeat_at=models.now())
-                    ).rowcount
+                    held = conn.execute(sa.update(models.ReportJob).where(self._mine(job)).values(**values)).rowcount
             except Exception:
                 log.warning("report job %s: heartbeat failed", job.id, exc_info=True)
                 continue
@@ -556,13 +562,9 @@ class JobQueue:
             found = batch(self.db, viewer, job.scope, job.code, period)
             total = len(found.entries)
             self._update(job, total=total, filename=found.filename)
-            last = [0.0]
 
             def progress(done: int, total: int) -> None:
-                now = time.monotonic()
-                if now - last[0] >= PROGRESS_SECONDS or done == total:
-                    last[0] = now
-                    self._update(job, done=done, heartbeat_at=models.now())
+                job_progress[job.id] = done  # written by the heartbeat: no database write between PDFs
 
             for chunk in zip_chunks(self.pool(), found, progress):
                 check()
