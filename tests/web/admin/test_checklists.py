@@ -95,7 +95,8 @@ def test_versions_are_named_by_number_and_date_and_the_page_lists_what_changed(c
         "1 item added, 5 removed, 1 reworded, 1 re-weighted, 1 section added, 1 section removed, 1 section renamed"
         in page
     )
-    assert f">v2 · {day}</a>" in client.get("/admin/checklists").text
+    unbroken = day.replace(" ", "\u00a0")  # the index keeps the date on one line
+    assert f">v2 · {unbroken}</a>" in client.get("/admin/checklists").text
 
     version = client.get(f"/admin/checklists/customer-service/versions/{second.version}").text
     assert f"What changed from v1 · {day}" in version and f'id <span class="code">{second.version}</span>' in version
