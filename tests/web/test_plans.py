@@ -199,3 +199,17 @@ class TestReview:
         with db.session() as session:
             actor = session.scalar(sa.select(models.Change.actor_id).where(models.Change.kind == "plan_opened"))
         assert actor == org.north_manager
+
+
+def test_the_store_page_and_the_region_comparison_show_plans_and_repeat_failures(client_for, org, db):
+    shopper, manager = client_for("shopper@example.com"), client_for("north@example.com")
+    submit(shopper, org, 4, **{k: "no" for k in yesno_keys(org.main)})
+    submit(shopper, org, 3, stopped_task="no", warm_greeting="no")
+    period = "?from=2026-10-01&to=2026-11-30"
+    store = manager.get(f"/stores/NTH-001{period}").text
+    assert 'href="/stores/NTH-001/plan"' in store
+    assert "2 still failing" in store and "2 repeat failures" in store
+    region = manager.get(f"/regions/NTH{period}").text
+    assert "Action plans: 1 open, 0 overdue; 2 repeat failures" in region
+    assert 'href="/stores/NTH-001/plan">open</a>' in region
+    assert "No open action plan" in manager.get(f"/stores/NTH-002{period}").text

@@ -8,7 +8,7 @@ in the period has no score (and no rank), never 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate, region_score
 from audit.services import checklists, scoped
 from audit.services.access import Viewer
+from audit.services.plans import views as plan_views
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -38,6 +39,7 @@ class BranchRow:
     previous: Aggregate | None
     sections: dict[str, float | None]
     rank: int | None = None
+    plans: plan_views.StorePlans = field(default_factory=plan_views.StorePlans)  # open plan, repeat failures
 
     @property
     def change(self) -> float | None:
@@ -123,13 +125,14 @@ def branch_comparison(
         then = _store_scores(session, region.id, before.start, before.end, checklist)
         sections = _section_scores(session, region.id, period.start, period.end, checklist)
         available = checklists.choices_in(session)
+        plans = plan_views.figures(session, [s[0] for s in stores], period, checklist, db.settings.today())
     rows = [
-        BranchRow(code, name, now.get(store_id), then.get(store_id), sections.get(store_id, {}))
+        BranchRow(code, name, now.get(store_id), then.get(store_id), sections.get(store_id, {}), plans=plans[store_id])
         for store_id, code, name in stores
     ]
     ranked = sorted((r for r in rows if r.score is not None), key=lambda r: -r.score.mean)  # type: ignore[union-attr]
     ranks = {r.code: n for n, r in enumerate(ranked, start=1)}
-    rows = [BranchRow(r.code, r.name, r.score, r.previous, r.sections, ranks.get(r.code)) for r in rows]
+    rows = [replace(r, rank=ranks.get(r.code)) for r in rows]
     return Comparison(
         region=region.code,
         region_name=region.name,

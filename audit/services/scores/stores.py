@@ -20,6 +20,7 @@ from audit.domain.periods import Period
 from audit.domain.scoring import Aggregate, store_score
 from audit.services import checklists, scoped
 from audit.services.access import Viewer
+from audit.services.plans import views as plan_views
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -64,6 +65,7 @@ class StoreReport:
     audits: list[AuditPoint]
     months: list[tuple[str, Aggregate | None]]
     checklists: list[tuple[str, str]] = field(default_factory=list)  # to choose from
+    plans: plan_views.StorePlans = field(default_factory=plan_views.StorePlans)  # its open plan, repeat failures
 
     @property
     def audit_points(self) -> list[charts.Point]:
@@ -141,6 +143,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         ).all()
         score = _mean(session, store_id, period, checklist)
         previous = _mean(session, store_id, period.previous(), checklist)
+        plans = plan_views.figures(session, [store_id], period, checklist, db.settings.today())[store_id]
     counted_points = [a for a in audits if a.counted]
     behaviours = [
         Behaviour(
@@ -163,6 +166,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         audits=audits,
         months=_months(counted_points, period),
         checklists=choices,
+        plans=plans,
     )
 
 
