@@ -50,6 +50,8 @@ async def write(request: Request) -> Response:
         item_id = int(raw_id)
     except ValueError:
         item_id = -1
+    if not 0 < item_id < 2**31:  # past what a row can have: no such behaviour (404), whatever the database
+        item_id = -1
     args = (request.app.state.db, viewer_of(request), request.path_params["code"], item_id)
     try:
         await run_in_threadpool(plans.write, *args, typed["action"], typed["owner"], typed["due_on"])

@@ -155,7 +155,8 @@ def test_bad_form_input_gets_clear_errors_and_changes_nothing(client_for, org, d
         response = manager.post(f"/stores/NTH-001/plan/items/{number}", data=data)
         assert response.status_code == 422 and words in response.text, data
         assert 'aria-invalid="true"' in response.text
-    assert manager.post("/stores/NTH-001/plan/items/999999", data={}).status_code == 404
+    for wrong in ("999999", "99999999999999999999", "x"):
+        assert manager.post(f"/stores/NTH-001/plan/items/{wrong}", data={}).status_code == 404
     assert manager.post("/stores/NTH-001/plan/accept").status_code == 409  # not submitted
     assert manager.post("/stores/NTH-001/plan/return", data={"note": "x"}).status_code == 409
     assert plan_json(manager) == before
