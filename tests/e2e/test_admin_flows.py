@@ -77,7 +77,9 @@ def test_publishing_a_new_checklist_version_leaves_old_audits_on_theirs(page: Pa
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("current")
     expect(rows.nth(0).locator("td").last).to_have_text("0")
-    expect(rows.nth(1)).to_contain_text(live.org.quick.version)
+    expect(rows.nth(0)).to_contain_text("v2 · ")
+    expect(rows.nth(0)).to_contain_text("title was “Quick visit”")  # what changed
+    expect(rows.nth(1)).to_contain_text("v1 · ")  # versions by name and date, not by their hash
     expect(rows.nth(1).locator("td").last).to_have_text("1")
     assert checklists.current(live.db, "quick-visit").version != live.org.quick.version
 
