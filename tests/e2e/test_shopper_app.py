@@ -217,6 +217,7 @@ def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_make
         saved = tmp_path / download.value.suggested_filename
         download.value.save_as(saved)
         assert saved.name.startswith("audits-waiting-") and saved.suffix == ".json"
+        phone.set_offline(True)  # the phone stays out of reach until the office has the file
 
         server.start()
         desk = owner.new_page()
@@ -227,6 +228,7 @@ def test_saved_to_a_file_brought_in_by_the_owner_then_uploaded_by_the_phone_make
         [audit] = stored_audits(server.settings)
         assert len(audit["answers"]) == ITEMS and audit["photos"] == [("receipt_photo", "image/jpeg")]
 
+        phone.set_offline(False)
         page.get_by_role("button", name="Send now").tap()  # the phone's copy meets the stored one
         wait_until_sent(page)
         assert len(stored_audits(server.settings)) == 1
