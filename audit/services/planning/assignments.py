@@ -141,7 +141,9 @@ class Planned:
 
 
 @dataclass(frozen=True)
-class Visit:
+class PlannedVisit:
+    """A visit on the owners' board: planned, overdue or done (the shopper's own list is `visits.Visit`)."""
+
     id: int
     shopper: str
     shopper_name: str
@@ -303,7 +305,9 @@ def cancel(db: Database, assignment_id: int, actor_id: int | None = None) -> Non
         activity.record(session, actor_id, "visit_cancelled", f"visit {assignment_id}", detail)
 
 
-def board(db: Database, status: str, today: date, region: str = "", shopper: str = "", limit: int = 500) -> list[Visit]:
+def board(
+    db: Database, status: str, today: date, region: str = "", shopper: str = "", limit: int = 500
+) -> list[PlannedVisit]:
     """Planned visits that are upcoming (window not over), overdue (over, no audit) or done.
 
     A visit is done when an audit names it (the phone sends the visit it was made for);
@@ -360,7 +364,7 @@ def board(db: Database, status: str, today: date, region: str = "", shopper: str
     if shopper:
         query = query.where(models.User.email == shopper.strip().lower())
     with db.session() as session:
-        return [Visit(*row) for row in session.execute(query.order_by(models.Store.code).limit(limit)).all()]
+        return [PlannedVisit(*row) for row in session.execute(query.order_by(models.Store.code).limit(limit)).all()]
 
 
 def shoppers(db: Database) -> list[tuple[str, str]]:
@@ -378,7 +382,7 @@ def shoppers(db: Database) -> list[tuple[str, str]]:
 class BoardPage:
     """The visits page: the visits asked for, and what its filters offer."""
 
-    visits: list[Visit]
+    visits: list[PlannedVisit]
     regions: list[organisation.RegionInfo]
     shoppers: list[tuple[str, str]]
 
