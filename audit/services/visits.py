@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from audit.domain.checklist import Checklist
 from audit.errors import NotFound
-from audit.services import checklists
+from audit.services import audits, checklists
 from audit.services.access import Viewer
+from audit.services.audits import review
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -97,3 +98,22 @@ def _visits() -> sa.Select:
         .join(models.Checklist, models.Checklist.key == models.Assignment.checklist_key)
         .order_by(models.Assignment.starts_on, models.Store.code, models.Assignment.id)
     )
+
+
+@dataclass(frozen=True)
+class MyVisits:
+    """What My visits shows: the visits to make (from `since`), the audits sent back, the
+    audits sent (the latest `limit`), and the time zone of each store they name."""
+
+    planned: list[Visit]
+    sent_back: list[review.SentBack]
+    done: list[audits.AuditLine]
+    zones: dict[str, str]
+
+
+def my_visits(db: Database, shopper_id: int, since: date, limit: int) -> MyVisits:
+    planned_visits = planned(db, shopper_id, since)
+    done = audits.for_shopper(db, shopper_id, limit)
+    sent_back = review.sent_back_to(db, shopper_id)
+    zones = store_zones(db, {a.store for a in done} | {a.store for a in sent_back})
+    return MyVisits(planned_visits, sent_back, done, zones)

@@ -128,11 +128,10 @@ async def start_job(request: Request) -> Response:
         checklist,
         str(form.get("scope", "region")),
     )
-    job_id = await run_in_threadpool(jobs.submit, *args)
+    found = await run_in_threadpool(jobs.start, *args)
     if "application/json" in request.headers.get("accept", ""):
-        found = await run_in_threadpool(jobs.status, request.app.state.db, viewer_of(request), job_id)
-        return JSONResponse(found.as_json(), status_code=202, headers={"Location": f"/downloads/{job_id}"})
-    return RedirectResponse(f"/downloads/{job_id}", status_code=303)
+        return JSONResponse(found.as_json(), status_code=202, headers={"Location": f"/downloads/{found.id}"})
+    return RedirectResponse(f"/downloads/{found.id}", status_code=303)
 
 
 def _page(request: Request, template: str, context: dict[str, Any]) -> Response:

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.errors import Invalid, Problem
-from audit.services import audits, visits
-from audit.services.audits import photos, review
+from audit.services import visits
+from audit.services.audits import photos
 from audit.web import assets
 from audit.web.api import ErrorOut, json_response
 from audit.web.auth import viewer_of
@@ -43,14 +43,10 @@ async def my_visits(request: Request) -> Response:
     db = request.app.state.db
     company = request.app.state.settings.timezone
     today = _today(request).date()
-    planned = await run_in_threadpool(visits.planned, db, viewer.id, today - timedelta(days=OVERDUE_DAYS))
     show_all = request.query_params.get("submitted") == "all"
-    done = await run_in_threadpool(
-        audits.for_shopper, db, viewer.id, SUBMITTED_ALL if show_all else SUBMITTED_SHOWN + 1
-    )
-    sent_back = await run_in_threadpool(review.sent_back_to, db, viewer.id)
-    codes = {a.store for a in done} | {a.store for a in sent_back}
-    zones = await run_in_threadpool(visits.store_zones, db, codes)
+    limit = SUBMITTED_ALL if show_all else SUBMITTED_SHOWN + 1
+    found = await run_in_threadpool(visits.my_visits, db, viewer.id, today - timedelta(days=OVERDUE_DAYS), limit)
+    planned, done, sent_back, zones = found.planned, found.done, found.sent_back, found.zones
     context = {
         "visits": planned,
         "now": [v for v in planned if v.starts_on <= today],

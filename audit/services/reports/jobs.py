@@ -231,6 +231,14 @@ def _live(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(models.ReportJob.expires_at.is_(None), models.ReportJob.expires_at > now)
 
 
+def start(
+    db: Database, queue: JobQueue | None, viewer: Viewer, kind: str, code: str, period: Period, checklist: str,
+    scope: str = "region",
+) -> Status:  # fmt: skip
+    """`submit`, answered with the job's status (for the page or the JSON that follows it)."""
+    return status(db, viewer, submit(db, queue, viewer, kind, code, period, checklist, scope))
+
+
 def status(db: Database, viewer: Viewer, job_id: str) -> Status:
     """One of the viewer's own jobs; anyone else's, or an expired one, is NotFound."""
     query = sa.select(*_STATUS_COLUMNS).where(
