@@ -130,13 +130,7 @@ def _critical(db: Database, viewer: Viewer, period: Period, checklist: str) -> t
         .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
         .join(models.Store, models.Store.id == models.Audit.store_id)
         .join(models.Region, models.Region.id == models.Store.region_id)
-        .where(
-            models.Audit.finished_at >= period.start,
-            models.Audit.finished_at < period.end,
-            models.Audit.critical_failed.is_(True),
-            models.counted_audits(),
-            models.ChecklistVersion.checklist_key == checklist,
-        )
+        .where(*totals.critical_failures_in(period, checklist))
         .order_by(models.Audit.finished_at.desc(), models.Audit.id)
     )
     visible = totals.visible_regions(viewer)

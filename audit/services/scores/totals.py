@@ -122,7 +122,12 @@ def company(db: Database, viewer: Viewer, period: Period, checklist: str = "") -
     checklist = checklist or db.settings.default_checklist
     visible = visible_regions(viewer)
     now = region_scores(db, period.start, period.end, visible, checklist)
-    before = {r.code: r.score for r in region_scores(db, *_range(period.previous()), visible, checklist)}
+    return _ranked(now, region_scores(db, *_range(period.previous()), visible, checklist))
+
+
+def _ranked(now: list[RegionScore], previous: list[RegionScore]) -> list[RegionRow]:
+    """Regions best first (the unaudited last), each with its change against `previous`."""
+    before = {r.code: r.score for r in previous}
     ranked = sorted((r for r in now if r.score), key=lambda r: -r.score.mean)  # type: ignore[union-attr]
     ranks = {r.code: n for n, r in enumerate(ranked, start=1)}
     rows = [
@@ -229,11 +234,10 @@ def overview(db: Database, viewer: Viewer, today: date) -> Overview:
         return Overview(period, "", [])
     visible = visible_regions(viewer)
     now = region_scores(db, period.start, period.end, visible, spec.key)
-    before = {
-        (s.code): s.score for r in region_scores(db, *_range(period.previous()), visible, spec.key) for s in r.stores
-    }
+    previous = region_scores(db, *_range(period.previous()), visible, spec.key)
+    before = {s.code: s.score for r in previous for s in r.stores}
     critical = _critical_failures(db, period, spec.key)
-    rows = {r.code: r for r in company(db, viewer, period, spec.key)}
+    rows = {r.code: r for r in _ranked(now, previous)}
     regions = [
         RegionOverview(
             rows[r.code],
@@ -251,19 +255,25 @@ def overview(db: Database, viewer: Viewer, today: date) -> Overview:
     return Overview(period, spec.title, regions)
 
 
+def critical_failures_in(period: Period, checklist: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """Counted audits of `checklist` in `period` with a failed critical item (the caller joins
+    Audit to ChecklistVersion)."""
+    return (
+        models.Audit.finished_at >= period.start,
+        models.Audit.finished_at < period.end,
+        models.Audit.critical_failed.is_(True),
+        models.counted_audits(),
+        models.ChecklistVersion.checklist_key == checklist,
+    )
+
+
 def _critical_failures(db: Database, period: Period, checklist: str) -> dict[str, int]:
     """Counted audits of the period with a failed critical item, per store code."""
     query = (
         sa.select(models.Store.code, sa.func.count())
         .join(models.Audit, models.Audit.store_id == models.Store.id)
         .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
-        .where(
-            models.Audit.finished_at >= period.start,
-            models.Audit.finished_at < period.end,
-            models.Audit.critical_failed.is_(True),
-            models.counted_audits(),
-            models.ChecklistVersion.checklist_key == checklist,
-        )
+        .where(*critical_failures_in(period, checklist))
         .group_by(models.Store.code)
     )
     with db.session() as session:
