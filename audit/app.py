@@ -22,7 +22,7 @@ from audit import formats
 from audit import settings as settings_module
 from audit.domain import answers
 from audit.errors import AppError
-from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, SUBMITTERS
+from audit.services.access import OWNER, PUBLIC, SHOPPERS, SIGNED_IN, STAFF, STORE_STAFF, SUBMITTERS
 from audit.services.audits.submission import Submitter
 from audit.services.company.branding import BrandCache
 from audit.settings import ROOT, Settings
@@ -54,8 +54,8 @@ def routes() -> list[Route | Mount]:
         Route("/api/photos/{photo_id}", guard(SUBMITTERS, shopper.put_photo, max_body=photo_limit), methods=["PUT"]),
         Route("/api/audits/{audit_id}", guard(SIGNED_IN, api.get_audit), methods=["GET"]),
         Route("/api/regions/{code}/comparison", guard(STAFF, exports.comparison_json), methods=["GET"]),
-        Route("/api/stores/{code}/scores", guard(STAFF, exports.store_scores_json), methods=["GET"]),
-        Route("/api/stores/{code}/plans", guard(STAFF, plans.plans_json), methods=["GET"]),
+        Route("/api/stores/{code}/scores", guard(STORE_STAFF, exports.store_scores_json), methods=["GET"]),
+        Route("/api/stores/{code}/plans", guard(STORE_STAFF, plans.plans_json), methods=["GET"]),
         Route("/", guard(SIGNED_IN, pages.home), methods=["GET"]),
         Route("/visits/{assignment_id}", guard(SHOPPERS, shopper.visit_form), methods=["GET"]),
         Route("/outbox", guard(PUBLIC, shopper.outbox_page), methods=["GET"]),
@@ -81,16 +81,18 @@ def routes() -> list[Route | Mount]:
         Route("/regions/{code}/answers.csv", guard(STAFF, exports.answers_csv), methods=["GET"]),
         Route("/regions/{code}/report.pdf", guard(STAFF, reports.region_pdf), methods=["GET"]),
         Route("/regions/{code}/audits.zip", guard(STAFF, reports.region_zip), methods=["GET"]),
-        Route("/stores/{code}", guard(STAFF, dashboards.store), methods=["GET"]),
-        Route("/stores/{code}/report.pdf", guard(STAFF, reports.store_pdf), methods=["GET"]),
+        Route("/stores/{code}", guard(STORE_STAFF, dashboards.store), methods=["GET"]),
+        Route("/stores/{code}/report.pdf", guard(STORE_STAFF, reports.store_pdf), methods=["GET"]),
         Route("/stores/{code}/audits.zip", guard(STAFF, reports.store_zip), methods=["GET"]),
         Route("/stores/{code}/audits.csv", guard(STAFF, reports.store_audits_csv), methods=["GET"]),
-        Route("/stores/{code}/plan", guard(STAFF, plans.plan), methods=["GET"]),
-        Route("/stores/{code}/plan/items/{item_id}", guard(STAFF, plans.write), methods=["POST"]),
-        Route("/stores/{code}/plan/submit", guard(STAFF, plans.submit), methods=["POST"]),
+        Route("/stores/{code}/plan", guard(STORE_STAFF, plans.plan), methods=["GET"]),
+        Route("/stores/{code}/plan/items/{item_id}", guard(STORE_STAFF, plans.write), methods=["POST"]),
+        Route("/stores/{code}/plan/submit", guard(STORE_STAFF, plans.submit), methods=["POST"]),
         Route("/stores/{code}/plan/accept", guard(STAFF, plans.accept), methods=["POST"]),
         Route("/stores/{code}/plan/return", guard(STAFF, plans.give_back), methods=["POST"]),
-        Route("/audits/{audit_id}.pdf", guard(STAFF, reports.audit_pdf), methods=["GET"]),  # before /audits/{audit_id}
+        Route(
+            "/audits/{audit_id}.pdf", guard(STORE_STAFF, reports.audit_pdf), methods=["GET"]
+        ),  # before /audits/{audit_id}
         Route("/company/report.pdf", guard(STAFF, reports.company_pdf), methods=["GET"]),
         Route("/downloads", guard(STAFF, reports.my_downloads), methods=["GET"]),
         Route("/downloads", guard(STAFF, reports.start_job), methods=["POST"]),

@@ -19,7 +19,7 @@ def audit(session: Session, viewer: Viewer | None, audit_id: str, staff_only: bo
     even their own (review, exclusion)."""
     found = session.get(models.Audit, audit_id)
     store = session.get(models.Store, found.store_id) if found is not None else None
-    if found is None or store is None or not _sees(viewer, store.region_id, found.shopper_id, staff_only):
+    if found is None or store is None or not _sees(viewer, store, found.shopper_id, staff_only):
         raise NotFound(f"no audit {audit_id[:40]}")
     return found
 
@@ -35,7 +35,7 @@ def photo(session: Session, viewer: Viewer, photo_id: str) -> models.Photo:
     found = session.get(models.Photo, photo_id)
     owner = session.get(models.Audit, found.audit_id) if found is not None and found.audit_id else None
     store = session.get(models.Store, owner.store_id) if owner is not None else None
-    if found is None or owner is None or store is None or not viewer.sees_audit(store.region_id, owner.shopper_id):
+    if found is None or owner is None or store is None or not _sees(viewer, store, owner.shopper_id, False):
         raise NotFound(f"no photo {photo_id[:40]}")
     return found
 
@@ -53,14 +53,16 @@ def store(session: Session, viewer: Viewer, code: str) -> tuple[models.Store, mo
         .join(models.Region, models.Region.id == models.Store.region_id)
         .where(models.Store.code == code.upper())
     ).first()
-    if row is None or row[1].id is None or not viewer.sees_region(row[1].id):
+    if row is None or row[0].id is None or not viewer.sees_store(row[0].id, row[0].region_id):
         raise NotFound(f"no store {code[:40]!r}")
     return row[0], row[1]
 
 
-def _sees(viewer: Viewer | None, region_id: int, shopper_id: int | None, staff_only: bool) -> bool:
+def _sees(viewer: Viewer | None, store: models.Store, shopper_id: int | None, staff_only: bool) -> bool:
+    """`staff_only`: what only the region's staff do to an audit (not its shopper, not the store)."""
     if viewer is None:
         return True
-    if staff_only and viewer.role == Role.SHOPPER:
+    if staff_only and viewer.role in (Role.SHOPPER, Role.STORE):
         return False
-    return viewer.sees_audit(region_id, shopper_id)
+    assert store.id is not None
+    return viewer.sees_audit(store.id, store.region_id, shopper_id)

@@ -20,6 +20,7 @@ class Role(StrEnum):
     OWNER = "owner"
     MANAGER = "manager"
     SHOPPER = "shopper"
+    STORE = "store"  # a store's manager: their stores only, the store's copy of audits
 
 
 class ReviewState(StrEnum):
@@ -76,7 +77,7 @@ class Store(SQLModel, table=True):
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (sa.CheckConstraint("role IN ('owner', 'manager', 'shopper')", name="ck_users_role"),)
+    __table_args__ = (sa.CheckConstraint("role IN ('owner', 'manager', 'shopper', 'store')", name="ck_users_role"),)
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True)
     name: str = Field(default="", max_length=200)
@@ -92,6 +93,14 @@ class UserRegion(SQLModel, table=True):
     __tablename__ = "user_regions"
     user_id: int = Field(foreign_key="users.id", primary_key=True)
     region_id: int = Field(foreign_key="regions.id", primary_key=True)
+
+
+class UserStore(SQLModel, table=True):
+    """The stores a store manager looks after."""
+
+    __tablename__ = "user_stores"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    store_id: int = Field(foreign_key="stores.id", primary_key=True, index=True)
 
 
 class UserSession(SQLModel, table=True):

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from audit.errors import AppError
+from audit.errors import AppError, NotFound
 from audit.services.access import Rule, Viewer
 from audit.services.people import accounts
 from audit.settings import Settings
@@ -135,6 +135,8 @@ def guard(rule: Rule, endpoint: Endpoint, max_body: BodySize | None = None) -> E
             raise Unauthorized()  # first: an expired session must hear "sign in again", not "bad token"
         if request.method not in SAFE_METHODS:
             await _check_csrf(request)
+        if rule.hides_from(viewer):
+            raise NotFound("There is no such page.")
         if not rule.allows(viewer):
             raise Forbidden(f"This page is for {rule.name}.")
         await check_text(request)

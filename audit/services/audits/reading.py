@@ -19,6 +19,10 @@ from audit.storage import models
 from audit.storage.db import Database
 from audit.storage.models import ReviewState
 
+# Items for identifying staff: for owners and managers only, never on the store's copy
+# (the checklist's guidance promises it). Kept here until checklists can mark items internal.
+INTERNAL_ITEMS = frozenset({"staff_description"})
+
 
 class AnswerOut(BaseModel):
     value: str | int | float | None
@@ -180,7 +184,22 @@ def get_with_store_name(db: Database, audit_id: str, viewer: Viewer | None = Non
         sections=sorted((s.model_dump() for s in sections), key=lambda s: section_order.get(s["section_key"], 0)),
         answers=sorted((r.model_dump() for r in answers), key=lambda r: order.get(r["item_key"], 0)),
     )
+    if viewer is not None and viewer.is_store_manager:
+        shaped_audit = store_copy(shaped_audit)
     return shaped_audit, store.name
+
+
+def store_copy(audit: dict[str, Any]) -> dict[str, Any]:
+    """The audit as its store reads it: who the shopper was, who excluded or reviewed it and
+    why, and the items that describe staff are left out (the store sees what was found)."""
+    return {
+        **audit,
+        "shopper_id": None,
+        "excluded_reason": "",
+        "excluded_by": None,
+        "review_note": "",
+        "answers": {key: answer for key, answer in audit["answers"].items() if key not in INTERNAL_ITEMS},
+    }
 
 
 @dataclass(frozen=True)
@@ -224,6 +243,12 @@ class AuditView:
     photos: dict[str, list[str]]  # photo ids by item key ("" for the visit as a whole)
     history: list[review.Event]
     version: checklists.VersionName | None = None  # "v3 · 4 Dec 2026": the checklist version, readable
+    for_store: bool = False  # the store's copy: no shopper, no internal items or notes, no history
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """Items the page or PDF leaves out."""
+        return INTERNAL_ITEMS if self.for_store else frozenset()
 
     @property
     def sections(self) -> dict[str, dict[str, Any]]:
@@ -235,10 +260,14 @@ class AuditView:
         return [p for key, found in self.photos.items() if self.spec.item(key) is None for p in found]
 
 
-def view(db: Database, viewer: Viewer, audit_id: str) -> AuditView:
+def view(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -> AuditView:
     """The audit, with its store, region, shopper, photos and history; NotFound when the
-    viewer may not see it (as for one that does not exist)."""
+    viewer may not see it (as for one that does not exist). A store's manager always gets
+    the store's copy (`for_store`), whatever they ask for."""
+    for_store = for_store or viewer.is_store_manager
     audit, store_name = get_with_store_name(db, audit_id, viewer)
+    if for_store:
+        audit = store_copy(audit)
     spec = checklists.version(db, audit["checklist_version"])
     assert spec is not None
     query = (
@@ -251,7 +280,10 @@ def view(db: Database, viewer: Viewer, audit_id: str) -> AuditView:
     )
     with db.session() as session:
         region, region_name, name, email = session.execute(query).one()
-    shopper = f"{name} ({email})" if name and email else email or "not recorded"
-    history = review.history(db, audit["id"])
+    shopper = "" if for_store else f"{name} ({email})" if name and email else email or "not recorded"
+    history = [] if for_store else review.history(db, audit["id"])
+    photos = {
+        key: found for key, found in photo_ids(db, audit["id"]).items() if not for_store or key not in INTERNAL_ITEMS
+    }
     name = checklists.version_name(db, spec.version)
-    return AuditView(audit, spec, store_name, region, region_name, shopper, photo_ids(db, audit["id"]), history, name)
+    return AuditView(audit, spec, store_name, region, region_name, shopper, photos, history, name, for_store)

@@ -79,6 +79,7 @@ class UserInfo:
     disabled: bool
     regions: tuple[str, ...]
     has_password: bool
+    stores: tuple[str, ...] = ()  # a store manager's stores, by code
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,9 @@ def record(
     )
 
 
-def new_user_problems(email: str, role: str, regions: tuple[str, ...], password: str | None = None) -> list[Problem]:
+def new_user_problems(
+    email: str, role: str, regions: tuple[str, ...], password: str | None = None, stores: tuple[str, ...] = ()
+) -> list[Problem]:
     """Everything wrong with a new person's details, all at once (none when they are fine)."""
     email = email.strip().lower()
     problems = []
@@ -151,6 +154,10 @@ def new_user_problems(email: str, role: str, regions: tuple[str, ...], password:
         problems.append(Problem("region", "a manager needs at least one region to look after"))
     if role != Role.MANAGER and regions:
         problems.append(Problem("region", "only managers have regions"))
+    if role == Role.STORE and not stores:
+        problems.append(Problem("store", "a store manager needs at least one store to look after"))
+    if role != Role.STORE and stores:
+        problems.append(Problem("store", "only store managers have stores"))
     if password is not None:
         problems += [Problem("password", p) for p in password_problems(password, email)]
     return problems
@@ -164,16 +171,18 @@ def create_user(
     regions: tuple[str, ...] = (),
     password: str | None = None,
     actor_id: int | None = None,
+    stores: tuple[str, ...] = (),
 ) -> int:
-    """A new person; managers need at least one region, only managers have regions."""
+    """A new person; managers need at least one region, store managers at least one store."""
     email = email.strip().lower()
-    problems = new_user_problems(email, role, regions, password)
+    problems = new_user_problems(email, role, regions, password, stores)
     if problems:
         raise Invalid(problems=problems)
     with db.write_session() as session:
         if session.scalar(sa.select(models.User.id).where(models.User.email == email)):
             raise Conflict(f"user {email} exists already")
         region_ids = _region_ids(session, regions)
+        store_ids = store_ids_of(session, stores)
         user = models.User(
             email=email,
             role=role,
@@ -185,6 +194,7 @@ def create_user(
         session.flush()
         assert user.id is not None
         session.add_all(models.UserRegion(user_id=user.id, region_id=rid) for rid in region_ids)
+        session.add_all(models.UserStore(user_id=user.id, store_id=sid) for sid in store_ids)
         record(session, "user_created", email, user.id, actor_id, detail=f"role {role}")
         return user.id
 
@@ -196,6 +206,19 @@ def _region_ids(session: sa.orm.Session, codes: tuple[str, ...]) -> list[int]:
     missing = sorted(wanted - set(found))
     if missing:
         raise NotFound(f"no region {', '.join(missing)}")
+    return list(found.values())
+
+
+def store_ids_of(session: sa.orm.Session, codes: tuple[str, ...]) -> list[int]:
+    """The ids of open stores by code; NotFound naming every code that is not one."""
+    wanted = {c.strip().upper() for c in codes if c.strip()}
+    query = sa.select(models.Store.code, models.Store.id).where(
+        models.Store.code.in_(wanted), models.Store.archived.is_(False)
+    )
+    found = {code: store_id for code, store_id in session.execute(query).all()}
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise NotFound(f"no store {', '.join(missing)}")
     return list(found.values())
 
 
@@ -366,8 +389,16 @@ def list_users(db: Database, only_id: int | None = None) -> list[UserInfo]:
     )
     if only_id is not None:
         query = query.where(models.User.id == only_id)
+    stores_query = sa.select(models.UserStore.user_id, models.Store.code).join(
+        models.Store, models.Store.id == models.UserStore.store_id
+    )
+    if only_id is not None:
+        stores_query = stores_query.where(models.UserStore.user_id == only_id)
     with db.session() as session:
         rows = session.execute(query).all()
+        stores: dict[int, list[str]] = {}
+        for user_id, code in session.execute(stores_query.order_by(models.Store.code)):
+            stores.setdefault(user_id, []).append(code)
     return [
         UserInfo(
             u.id,
@@ -377,6 +408,7 @@ def list_users(db: Database, only_id: int | None = None) -> list[UserInfo]:
             u.disabled,
             tuple(sorted((codes or "").split(",") if codes else ())),
             bool(u.password_hash),
+            tuple(stores.get(u.id, ())),
         )
         for u, codes in rows
     ]
@@ -612,6 +644,7 @@ _SESSION_USER = Lookup(
 _USER_REGIONS = Lookup(
     sa.select(models.UserRegion.region_id).where(models.UserRegion.user_id == sa.bindparam("user_id"))
 )
+_USER_STORES = Lookup(sa.select(models.UserStore.store_id).where(models.UserStore.user_id == sa.bindparam("user_id")))
 
 
 def session_viewer(db: Database, token: str) -> Viewer | None:
@@ -626,9 +659,10 @@ def session_viewer(db: Database, token: str) -> Viewer | None:
     if row is None:
         return None
     user_id, email, name, role = row
-    # only managers have regions: spare everyone else the second query on every request
+    # only managers have regions, only store managers stores: spare everyone else a query
     regions = frozenset(r for (r,) in _USER_REGIONS.all(db, user_id=user_id)) if role == Role.MANAGER else frozenset()
-    return Viewer(user_id, email, name, role, regions, token)
+    stores = frozenset(s for (s,) in _USER_STORES.all(db, user_id=user_id)) if role == Role.STORE else frozenset()
+    return Viewer(user_id, email, name, role, regions, stores, token)
 
 
 def sign_out(db: Database, token: str, client: str = "") -> None:

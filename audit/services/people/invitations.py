@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from audit.errors import Invalid, NotFound, Problem
+from audit.errors import Conflict, Invalid, NotFound, Problem
+from audit.services import scoped
 from audit.services.access import Viewer
 from audit.services.people import accounts, mail
 from audit.settings import Smtp
@@ -170,19 +171,96 @@ def invite(
     actor_id: int | None,
     base_url: str,
     smtp: Smtp | None,
+    stores: tuple[str, ...] = (),
 ) -> Given:
     """A new person without a password, and their invitation link given (see `give`).
 
     Invalid with every problem of their details at once, each by field; the regions of
-    anyone but a manager are left out (only managers have regions)."""
+    anyone but a manager, and the stores of anyone but a store manager, are left out."""
     regions = regions if role == models.Role.MANAGER else ()
-    problems = accounts.new_user_problems(email, role, regions)
+    stores = stores if role == models.Role.STORE else ()
+    problems = accounts.new_user_problems(email, role, regions, stores=stores)
     if not name.strip():
         problems.append(Problem("name", "give the person's name, as the shopper list and reports show it"))
     if problems:
         raise Invalid(problems=problems)
-    user_id = accounts.create_user(db, email, role, name, regions, None, actor_id)
+    user_id = accounts.create_user(db, email, role, name, regions, None, actor_id, stores)
     return give(db, user_id, actor_id, base_url, smtp)
+
+
+@dataclass(frozen=True)
+class StoreManagerAdded:
+    """A store's new manager: invited (`given`, a link as for any new person), or an existing
+    store manager who now looks after this store too (`given` None: they sign in as before)."""
+
+    email: str
+    given: Given | None
+
+
+def invite_store_manager(
+    db: Database, viewer: Viewer, code: str, email: str, name: str, base_url: str, smtp: Smtp | None
+) -> StoreManagerAdded:
+    """A manager for a store of the viewer's region (owners: any store). The email of a person
+    with another role is a Conflict: one person, one role."""
+    email = email.strip().lower()
+    with db.session() as session:
+        store, _ = scoped.store(session, viewer, code)
+        if viewer.is_store_manager:
+            raise NotFound(f"no store {code[:40]!r}")
+        user = session.scalar(sa.select(models.User).where(models.User.email == email))
+    if user is None:
+        given = invite(db, email, name, models.Role.STORE, (), viewer.id, base_url, smtp, (store.code,))
+        return StoreManagerAdded(email, given)
+    if user.role != models.Role.STORE or user.id is None:
+        raise Conflict(f"{email} is already a {user.role}: one person, one role", [Problem("email", "already in use")])
+    with db.write_session() as session:
+        linked = session.get(models.UserStore, (user.id, store.id))
+        if linked is None:
+            session.add(models.UserStore(user_id=user.id, store_id=store.id))
+            accounts.record(session, "user_changed", email, user.id, viewer.id, detail=f"store added: {store.code}")
+    return StoreManagerAdded(email, None)
+
+
+def remove_store_manager(db: Database, viewer: Viewer, code: str, user_id: int) -> str:
+    """The person no longer looks after this store (their account stays, with any other stores)."""
+    with db.write_session() as session:
+        store, _ = scoped.store(session, viewer, code)
+        if viewer.is_store_manager:
+            raise NotFound(f"no store {code[:40]!r}")
+        linked = session.get(models.UserStore, (user_id, store.id))
+        user = session.get(models.User, user_id)
+        if linked is None or user is None:
+            raise NotFound(f"no manager {user_id} of store {store.code}")
+        session.delete(linked)
+        accounts.record(session, "user_changed", user.email, user.id, viewer.id, detail=f"store removed: {store.code}")
+        return user.email
+
+
+@dataclass(frozen=True)
+class StoreManagerLine:
+    id: int
+    name: str
+    email: str
+    signed_up: bool  # has chosen a password
+    disabled: bool
+
+
+def store_managers(db: Database, viewer: Viewer, code: str) -> list[StoreManagerLine]:
+    """The store's managers, for the region's staff (a store manager sees no one: NotFound)."""
+    with db.session() as session:
+        store, _ = scoped.store(session, viewer, code)
+        if viewer.is_store_manager:
+            raise NotFound(f"no store {code[:40]!r}")
+        query = (
+            sa.select(models.User)
+            .join(models.UserStore, models.UserStore.user_id == models.User.id)
+            .where(models.UserStore.store_id == store.id)
+            .order_by(models.User.name, models.User.email)
+        )
+        return [
+            StoreManagerLine(u.id or 0, u.name, u.email, u.password_hash is not None, u.disabled)
+            for u in session.scalars(query)
+        ]
 
 
 def choose_password(db: Database, token: str, password: str, again: str, client: str = "") -> tuple[str, Viewer]:

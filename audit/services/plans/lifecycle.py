@@ -158,7 +158,9 @@ def _add_failures(
     return plan
 
 
-# The steps people take (owners and the region's managers, for now: the store role comes later).
+# The steps people take. The store answers: its own managers write and submit the plan, or the
+# region's managers and owners when the store has none. The region decides: its managers and
+# owners accept or return it, never a store's manager (separation of duties).
 
 
 def _open_plan(session: Session, viewer: Viewer, code: str) -> tuple[models.Store, models.ActionPlan]:
@@ -176,10 +178,40 @@ def _broken(exc: rules.RuleError) -> Exception:
     return Conflict(exc.message, problems=problem) if exc.field == "state" else Invalid(exc.message, problems=problem)
 
 
+def _answering(session: Session, viewer: Viewer, code: str) -> tuple[models.Store, models.ActionPlan]:
+    """The open plan of a store the viewer answers for (see above); Conflict for the region's
+    staff when the store has a manager of its own, who answers instead."""
+    store, plan = _open_plan(session, viewer, code)
+    if not viewer.is_store_manager and store_managers(session, store.id):
+        raise Conflict(
+            f"{store.name} has a store manager, who writes and submits its plan; you accept or return it.",
+            problems=[Problem("plan", "the store's manager answers")],
+        )
+    return store, plan
+
+
+def _deciding(session: Session, viewer: Viewer, code: str) -> tuple[models.Store, models.ActionPlan]:
+    """The open plan of a store in the viewer's region (a store manager decides nothing: 404)."""
+    if viewer.is_store_manager:
+        raise NotFound(f"no store {code[:40]!r}")
+    return _open_plan(session, viewer, code)
+
+
+def store_managers(session: Session, store_id: int) -> list[int]:
+    """The ids of the store's managers who can sign in (a disabled one answers for nothing)."""
+    query = (
+        sa.select(models.User.id)
+        .join(models.UserStore, models.UserStore.user_id == models.User.id)
+        .where(models.UserStore.store_id == store_id, models.User.disabled.is_(False))
+        .order_by(models.User.id)
+    )
+    return list(session.scalars(query))
+
+
 def write(db: Database, viewer: Viewer, code: str, item_id: int, action: str, owner: str, due: str) -> None:
     """What will change for one behaviour, who does it and by when (the plan must be open)."""
     with db.write_session() as session:
-        store, plan = _open_plan(session, viewer, code)
+        store, plan = _answering(session, viewer, code)
         item = session.get(models.PlanItem, item_id)
         if item is None or item.plan_id != plan.id:
             raise NotFound(f"no behaviour {item_id} in the open plan of {store.code}")
@@ -195,7 +227,7 @@ def write(db: Database, viewer: Viewer, code: str, item_id: int, action: str, ow
 
 def submit(db: Database, viewer: Viewer, code: str) -> None:
     with db.write_session() as session:
-        store, plan = _open_plan(session, viewer, code)
+        store, plan = _answering(session, viewer, code)
         items = session.scalars(sa.select(models.PlanItem).where(models.PlanItem.plan_id == plan.id)).all()
         answers = [rules.Answer(i.action, i.owner, i.due_on, Verification(i.verification)) for i in items]
         try:
@@ -209,7 +241,7 @@ def submit(db: Database, viewer: Viewer, code: str) -> None:
 
 def accept(db: Database, viewer: Viewer, code: str) -> None:
     with db.write_session() as session:
-        store, plan = _open_plan(session, viewer, code)
+        store, plan = _deciding(session, viewer, code)
         try:
             rules.may_decide(State(plan.state))
         except rules.RuleError as exc:
@@ -222,7 +254,7 @@ def accept(db: Database, viewer: Viewer, code: str) -> None:
 def give_back(db: Database, viewer: Viewer, code: str, note: str) -> None:
     """Returned with a note: open again, the note kept in its history."""
     with db.write_session() as session:
-        store, plan = _open_plan(session, viewer, code)
+        store, plan = _deciding(session, viewer, code)
         try:
             rules.may_decide(State(plan.state))
             note = rules.check_note(note)

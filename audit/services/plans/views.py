@@ -15,6 +15,7 @@ from audit.domain.periods import Period
 from audit.domain.plans import State, Verification
 from audit.services import scoped
 from audit.services.access import Viewer
+from audit.services.plans import lifecycle
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -91,6 +92,8 @@ class PlanPage:
     region_name: str
     current: PlanView | None
     closed: list[PlanView]
+    answers: bool = True  # the viewer writes and submits the plan (the store's manager, or staff when it has none)
+    decides: bool = True  # the viewer accepts or returns it (the region's staff)
 
 
 def _views(session: Session, plans: list[models.ActionPlan], today: date) -> list[PlanView]:
@@ -145,9 +148,12 @@ def plan_page(db: Database, viewer: Viewer, code: str) -> PlanPage:
         store, region = scoped.store(session, viewer, code)
         assert store.id is not None
         views = _views(session, _store_plans(session, store.id), db.settings.today())
+        answers = viewer.is_store_manager or not lifecycle.store_managers(session, store.id)
     current = next((v for v in views if v.state != State.CLOSED), None)
     closed = [v for v in views if v.state == State.CLOSED]
-    return PlanPage(store.code, store.name, region.code, region.name, current, closed)
+    return PlanPage(
+        store.code, store.name, region.code, region.name, current, closed, answers, not viewer.is_store_manager
+    )
 
 
 def plans_of(db: Database, viewer: Viewer, code: str) -> tuple[str, list[PlanView]]:

@@ -43,9 +43,6 @@ from audit.settings import ROOT
 from audit.storage import models
 from audit.storage.db import Database
 
-# Items for identifying staff: for owners and managers only, never on the store's copy
-# (the checklist's guidance promises it). Kept here until checklists can mark items internal.
-INTERNAL_ITEMS = frozenset({"staff_description"})
 # The heatmap's room on a landscape page, in mm: the paper less the margins of
 # `@page wide` in report.css, the heading and the legend, and a little to spare.
 SUMMARY_STORES = 5  # best and weakest stores on a region report's first page
@@ -153,7 +150,8 @@ def _photos(db: Database, by_item: dict[str, list[str]]) -> tuple[dict[str, list
 def audit_report(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -> Report:
     """One audit, from the same view as its page; `for_store` leaves out who the shopper
     was and every internal note."""
-    view = audits.view(db, viewer, audit_id)
+    view = audits.view(db, viewer, audit_id, for_store)
+    for_store = view.for_store
     a = view.audit
     urls, resources = _photos(db, view.photos)
     zone = ZoneInfo(db.settings.timezone)
@@ -166,7 +164,7 @@ def audit_report(db: Database, viewer: Viewer, audit_id: str, for_store: bool = 
         view=view,
         spec=view.spec,
         for_store=for_store,
-        hidden=INTERNAL_ITEMS if for_store else frozenset(),
+        hidden=view.hidden,
         sections=view.sections,
         photos=urls,
         loose_photos=[url for key, found in urls.items() if view.spec.item(key) is None for url in found],

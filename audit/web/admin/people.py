@@ -51,6 +51,7 @@ async def create(request: Request) -> Response:
         "name": text(form, "name"),
         "role": text(form, "role"),
         "regions": [str(r) for r in form.getlist("regions")],
+        "stores": text(form, "stores"),
     }
     try:
         given = await call(
@@ -63,6 +64,7 @@ async def create(request: Request) -> Response:
             viewer_of(request).id,
             str(request.base_url),
             _smtp(request),
+            tuple(code for code in values["stores"].replace(" ", ",").split(",") if code),
         )
     except AppError as exc:
         errors = errors_of(exc, "email")
