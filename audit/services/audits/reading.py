@@ -15,6 +15,7 @@ from audit.domain.checklist import Checklist
 from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.services.audits import review
+from audit.services.scores import coaching
 from audit.storage import models
 from audit.storage.db import Database
 from audit.storage.models import ReviewState
@@ -244,6 +245,7 @@ class AuditView:
     history: list[review.Event]
     version: checklists.VersionName | None = None  # "v3 · 4 Dec 2026": the checklist version, readable
     for_store: bool = False  # the store's copy: no shopper, no internal items or notes, no history
+    coaching: coaching.Coaching | None = None  # the store's copy: its missed behaviours with the guidance
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -286,4 +288,5 @@ def view(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -
         key: found for key, found in photo_ids(db, audit["id"]).items() if not for_store or key not in INTERNAL_ITEMS
     }
     name = checklists.version_name(db, spec.version)
-    return AuditView(audit, spec, store_name, region, region_name, shopper, photos, history, name, for_store)
+    coached = coaching.for_audit(db, audit, spec) if for_store else None
+    return AuditView(audit, spec, store_name, region, region_name, shopper, photos, history, name, for_store, coached)

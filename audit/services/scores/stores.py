@@ -21,6 +21,7 @@ from audit.domain.scoring import Aggregate, store_score
 from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.services.plans import views as plan_views
+from audit.services.scores import coaching
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -66,6 +67,7 @@ class StoreReport:
     months: list[tuple[str, Aggregate | None]]
     checklists: list[tuple[str, str]] = field(default_factory=list)  # to choose from
     plans: plan_views.StorePlans = field(default_factory=plan_views.StorePlans)  # its open plan, repeat failures
+    coaching: coaching.Coaching | None = None  # its weakest behaviours with the checklist's guidance
 
     @property
     def audit_points(self) -> list[charts.Point]:
@@ -144,6 +146,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         score = _mean(session, store_id, period, checklist)
         previous = _mean(session, store_id, period.previous(), checklist)
         plans = plan_views.figures(session, [store_id], period, checklist, db.settings.today())[store_id]
+        coached = coaching.weakest(session, store_id, region.id, region.name, period, spec)  # type: ignore[arg-type]
     counted_points = [a for a in audits if a.counted]
     behaviours = [
         Behaviour(
@@ -167,6 +170,7 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
         months=_months(counted_points, period),
         checklists=choices,
         plans=plans,
+        coaching=coached,
     )
 
 
