@@ -27,7 +27,21 @@ from audit.services.audits.submission import Submitter
 from audit.services.company.branding import BrandCache
 from audit.settings import ROOT, Settings
 from audit.storage.db import Database
-from audit.web import account, api, brand, dashboards, exports, openapi, pages, plans, reports, review, shopper, uploads
+from audit.web import (
+    account,
+    api,
+    brand,
+    dashboards,
+    exports,
+    openapi,
+    pages,
+    plans,
+    reports,
+    review,
+    shopper,
+    store_managers,
+    uploads,
+)
 from audit.web.admin import activity, assignments, branding, checklists, people, stores
 from audit.web.assets import HashedStaticFiles, static_url
 from audit.web.auth import SecurityHeaders, Sessions, guard
@@ -85,6 +99,9 @@ def routes() -> list[Route | Mount]:
         Route("/stores/{code}/report.pdf", guard(STORE_STAFF, reports.store_pdf), methods=["GET"]),
         Route("/stores/{code}/audits.zip", guard(STAFF, reports.store_zip), methods=["GET"]),
         Route("/stores/{code}/audits.csv", guard(STAFF, reports.store_audits_csv), methods=["GET"]),
+        Route("/stores/{code}/managers", guard(STAFF, store_managers.index), methods=["GET"]),
+        Route("/stores/{code}/managers", guard(STAFF, store_managers.invite), methods=["POST"]),
+        Route("/stores/{code}/managers/{user_id}/remove", guard(STAFF, store_managers.remove), methods=["POST"]),
         Route("/stores/{code}/plan", guard(STORE_STAFF, plans.plan), methods=["GET"]),
         Route("/stores/{code}/plan/items/{item_id}", guard(STORE_STAFF, plans.write), methods=["POST"]),
         Route("/stores/{code}/plan/submit", guard(STORE_STAFF, plans.submit), methods=["POST"]),

@@ -122,7 +122,7 @@ async def audit_page(request: Request) -> Response:
         "band": comparison.band,
         "sections": found.sections,
         "photos": found.photos,
-        "staff": viewer.role != Role.SHOPPER,
+        "staff": viewer.role in (Role.OWNER, Role.MANAGER),
         "error": request.query_params.get("error", ""),
         "note": request.query_params.get("note", ""),
         "field": request.query_params.get("field", ""),

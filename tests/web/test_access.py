@@ -8,140 +8,173 @@ import re
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from audit.services.people import accounts
+from audit.storage import models
 from audit.web.auth import routes_without_rule
 from tests import actors
 
-PEOPLE = ("anonymous", "owner", "north_manager", "shopper")
-EMAILS = {"owner": "owner@example.com", "north_manager": "north@example.com", "shopper": "shopper@example.com"}
+PEOPLE = ("anonymous", "owner", "north_manager", "shopper", "store_manager")
+EMAILS = {
+    "owner": "owner@example.com",
+    "north_manager": "north@example.com",
+    "shopper": "shopper@example.com",
+    "store_manager": "york@example.com",
+}
 
-# (method, path) -> expected status for anonymous, owner, north manager, shopper.
+# (method, path) -> expected status for anonymous, owner, north manager, shopper, and the manager
+# of store NTH-002 (York), to whom everything not theirs answers 404 as if it did not exist.
 # {own} is an audit in the north by the shopper; {other} an audit in the south by another shopper.
 EXPECTED = {
-    ("GET", "/"): (303, 200, 200, 200),
-    ("GET", "/visits/{visit}"): (303, 403, 403, 200),
-    ("GET", "/outbox"): (200, 200, 200, 200),
-    ("GET", "/offline"): (200, 200, 200, 200),
-    ("GET", "/sw.js"): (200, 200, 200, 200),
-    ("GET", "/manifest.webmanifest"): (200, 200, 200, 200),
-    ("GET", "/api/session"): (401, 200, 200, 200),
-    ("PUT", "/api/photos/{photo}"): (401, 201, 403, 201),
-    ("GET", "/login"): (200, 303, 303, 303),
-    ("POST", "/login"): (401, 401, 401, 401),
-    ("POST", "/logout"): (303, 303, 303, 303),
-    ("GET", "/account/password"): (303, 200, 200, 200),
-    ("POST", "/account/password"): (303, 422, 422, 422),
-    ("GET", "/admin/security"): (303, 200, 403, 403),
-    ("GET", "/admin/saved-audits"): (303, 200, 403, 403),
-    ("POST", "/admin/saved-audits"): (303, 422, 403, 403),
-    ("GET", "/admin/stores"): (303, 200, 403, 403),
-    ("POST", "/admin/stores"): (303, 422, 403, 403),
-    ("GET", "/admin/stores/new"): (303, 200, 403, 403),
-    ("GET", "/admin/stores/import"): (303, 200, 403, 403),
-    ("POST", "/admin/stores/import"): (303, 422, 403, 403),
-    ("GET", "/admin/stores/NTH-001"): (303, 200, 403, 403),
-    ("POST", "/admin/stores/NTH-001"): (303, 422, 403, 403),
-    ("POST", "/admin/stores/NTH-001/archive"): (303, 200, 403, 403),  # the confirmation step
-    ("POST", "/admin/stores/STH-001/restore"): (303, 303, 403, 403),
-    ("POST", "/admin/regions"): (303, 422, 403, 403),
-    ("GET", "/admin/regions/new"): (303, 200, 403, 403),
-    ("GET", "/admin/regions/NTH"): (303, 200, 403, 403),
-    ("POST", "/admin/regions/NTH"): (303, 422, 403, 403),
-    ("POST", "/admin/regions/NTH/archive"): (303, 409, 403, 403),  # it still has open stores
-    ("POST", "/admin/regions/STH/restore"): (303, 303, 403, 403),
-    ("GET", "/admin/people"): (303, 200, 403, 403),
-    ("POST", "/admin/people"): (303, 422, 403, 403),
-    ("GET", "/admin/people/new"): (303, 200, 403, 403),
-    ("GET", "/admin/people/{user_id}"): (303, 200, 403, 403),
-    ("POST", "/admin/people/{user_id}"): (303, 422, 403, 403),
-    ("POST", "/admin/people/{user_id}/link"): (303, 200, 403, 403),
-    ("POST", "/admin/people/{user_id}/disable"): (303, 200, 403, 403),  # the confirmation step
-    ("POST", "/admin/people/{user_id}/enable"): (303, 303, 403, 403),
-    ("GET", "/invite/{token}"): (404, 404, 404, 404),
-    ("POST", "/invite/{token}"): (404, 404, 404, 404),
-    ("GET", "/admin/checklists"): (303, 200, 403, 403),
-    ("POST", "/admin/checklists/preview"): (303, 422, 403, 403),
-    ("POST", "/admin/checklists/publish"): (303, 422, 403, 403),
-    ("GET", "/admin/checklists/{key}"): (303, 200, 403, 403),
-    ("GET", "/admin/checklists/{key}/versions/{version}"): (303, 200, 403, 403),
-    ("POST", "/admin/checklists/{key}/archive"): (303, 200, 403, 403),  # the confirmation step
-    ("POST", "/admin/checklists/{key}/restore"): (303, 303, 403, 403),
-    ("GET", "/admin/assignments"): (303, 200, 403, 403),
-    ("POST", "/admin/assignments"): (303, 422, 403, 403),
-    ("GET", "/admin/assignments/new"): (303, 200, 403, 403),
-    ("GET", "/admin/assignments/import"): (303, 200, 403, 403),
-    ("POST", "/admin/assignments/import"): (303, 422, 403, 403),
-    ("POST", "/admin/assignments/{assignment_id}/cancel"): (303, 200, 403, 403),  # the confirmation step
-    ("GET", "/admin/activity"): (303, 200, 403, 403),
-    ("GET", "/admin/branding"): (303, 200, 403, 403),
-    ("POST", "/admin/branding"): (303, 422, 403, 403),
-    ("GET", "/branding.css"): (200, 200, 200, 200),
-    ("GET", "/branding/logo"): (404, 404, 404, 404),  # no logo until one is set
-    ("GET", "/regions"): (303, 200, 200, 403),
-    ("GET", "/regions/NTH"): (303, 200, 200, 403),
-    ("GET", "/regions/STH"): (303, 200, 404, 403),
-    ("GET", "/regions/NTH/comparison.csv"): (303, 200, 200, 403),
-    ("GET", "/regions/STH/behaviours"): (303, 200, 404, 403),
-    ("GET", "/regions/STH/audits.csv"): (303, 200, 404, 403),
-    ("GET", "/regions/NTH/answers.csv"): (303, 200, 200, 403),
-    ("GET", "/regions/NTH/report.pdf"): (303, 200, 200, 403),
-    ("GET", "/regions/STH/report.pdf"): (303, 200, 404, 403),
-    ("GET", "/regions/STH/audits.zip"): (303, 200, 404, 403),
-    ("GET", "/stores/NTH-001/report.pdf"): (303, 200, 200, 403),
-    ("GET", "/stores/STH-001/report.pdf"): (303, 200, 404, 403),
-    ("GET", "/stores/NTH-001/audits.zip"): (303, 200, 200, 403),
-    ("GET", "/audits/{own}.pdf"): (303, 200, 200, 403),
-    ("GET", "/audits/{other}.pdf"): (303, 200, 404, 403),
-    ("GET", "/stores/NTH-001/audits.csv"): (303, 200, 200, 403),
-    ("GET", "/stores/STH-001/audits.csv"): (303, 200, 404, 403),
-    ("GET", "/company/report.pdf"): (303, 200, 200, 403),
-    ("GET", "/downloads"): (303, 200, 200, 403),
-    ("POST", "/downloads"): (303, 404, 404, 403),  # asks for no report: nothing to make
-    ("GET", "/downloads/nojob"): (303, 404, 404, 403),
-    ("GET", "/downloads/nojob.json"): (303, 404, 404, 403),
-    ("GET", "/downloads/nojob/file"): (303, 404, 404, 403),
-    ("GET", "/api/regions/STH/comparison"): (401, 200, 404, 403),
-    ("GET", "/api/stores/NTH-001/scores"): (401, 200, 200, 403),
-    ("GET", "/stores/NTH-001"): (303, 200, 200, 403),
-    ("GET", "/stores/STH-001"): (303, 200, 404, 403),
-    ("GET", "/stores/NTH-001/plan"): (303, 200, 200, 403),
-    ("GET", "/stores/STH-001/plan"): (303, 200, 404, 403),
-    ("POST", "/stores/NTH-001/plan/items/{item_id}"): (303, 404, 404, 403),  # no plan open
-    ("POST", "/stores/NTH-001/plan/submit"): (303, 404, 404, 403),
-    ("POST", "/stores/STH-001/plan/accept"): (303, 404, 404, 403),
-    ("POST", "/stores/NTH-001/plan/return"): (303, 404, 404, 403),
-    ("GET", "/api/stores/NTH-001/plans"): (401, 200, 200, 403),
-    ("GET", "/api/stores/STH-001/plans"): (401, 200, 404, 403),
-    ("GET", "/audits/{own}"): (303, 200, 200, 200),
-    ("GET", "/photos/none"): (303, 404, 404, 404),
-    ("GET", "/audits/{other}"): (303, 200, 404, 404),
-    ("POST", "/audits/{own}/exclude"): (303, 303, 303, 403),
-    ("POST", "/audits/{other}/restore"): (303, 303, 404, 403),
-    ("POST", "/audits/{own}/approve"): (303, 303, 303, 403),
-    ("POST", "/audits/{other}/send-back"): (303, 303, 404, 403),
-    ("GET", "/audits/{own}/revise"): (303, 403, 403, 404),
-    ("GET", "/review"): (303, 200, 200, 403),
-    ("GET", "/healthz"): (200, 200, 200, 200),
-    ("GET", "/api/openapi.json"): (200, 200, 200, 200),
-    ("GET", "/api/checklists/{key}"): (401, 200, 200, 200),
-    ("POST", "/api/audits"): (401, 201, 403, 201),
-    ("GET", "/api/audits/{own}"): (401, 200, 200, 200),
-    ("GET", "/api/audits/{other}"): (401, 200, 404, 404),
+    ("GET", "/"): (303, 200, 200, 200, 303),
+    ("GET", "/visits/{visit}"): (303, 403, 403, 200, 404),
+    ("GET", "/outbox"): (200, 200, 200, 200, 200),
+    ("GET", "/offline"): (200, 200, 200, 200, 200),
+    ("GET", "/sw.js"): (200, 200, 200, 200, 200),
+    ("GET", "/manifest.webmanifest"): (200, 200, 200, 200, 200),
+    ("GET", "/api/session"): (401, 200, 200, 200, 200),
+    ("PUT", "/api/photos/{photo}"): (401, 201, 403, 201, 404),
+    ("GET", "/login"): (200, 303, 303, 303, 303),
+    ("POST", "/login"): (401, 401, 401, 401, 401),
+    ("POST", "/logout"): (303, 303, 303, 303, 303),
+    ("GET", "/account/password"): (303, 200, 200, 200, 200),
+    ("POST", "/account/password"): (303, 422, 422, 422, 422),
+    ("GET", "/admin/security"): (303, 200, 403, 403, 404),
+    ("GET", "/admin/saved-audits"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/saved-audits"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/stores"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/stores"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/stores/new"): (303, 200, 403, 403, 404),
+    ("GET", "/admin/stores/import"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/stores/import"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/stores/NTH-001"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/stores/NTH-001"): (303, 422, 403, 403, 404),
+    ("POST", "/admin/stores/NTH-001/archive"): (303, 200, 403, 403, 404),  # the confirmation step
+    ("POST", "/admin/stores/STH-001/restore"): (303, 303, 403, 403, 404),
+    ("POST", "/admin/regions"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/regions/new"): (303, 200, 403, 403, 404),
+    ("GET", "/admin/regions/NTH"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/regions/NTH"): (303, 422, 403, 403, 404),
+    ("POST", "/admin/regions/NTH/archive"): (303, 409, 403, 403, 404),  # it still has open stores
+    ("POST", "/admin/regions/STH/restore"): (303, 303, 403, 403, 404),
+    ("GET", "/admin/people"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/people"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/people/new"): (303, 200, 403, 403, 404),
+    ("GET", "/admin/people/{user_id}"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/people/{user_id}"): (303, 422, 403, 403, 404),
+    ("POST", "/admin/people/{user_id}/link"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/people/{user_id}/disable"): (303, 200, 403, 403, 404),  # the confirmation step
+    ("POST", "/admin/people/{user_id}/enable"): (303, 303, 403, 403, 404),
+    ("GET", "/invite/{token}"): (404, 404, 404, 404, 404),
+    ("POST", "/invite/{token}"): (404, 404, 404, 404, 404),
+    ("GET", "/admin/checklists"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/checklists/preview"): (303, 422, 403, 403, 404),
+    ("POST", "/admin/checklists/publish"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/checklists/{key}"): (303, 200, 403, 403, 404),
+    ("GET", "/admin/checklists/{key}/versions/{version}"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/checklists/{key}/archive"): (303, 200, 403, 403, 404),  # the confirmation step
+    ("POST", "/admin/checklists/{key}/restore"): (303, 303, 403, 403, 404),
+    ("GET", "/admin/assignments"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/assignments"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/assignments/new"): (303, 200, 403, 403, 404),
+    ("GET", "/admin/assignments/import"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/assignments/import"): (303, 422, 403, 403, 404),
+    ("POST", "/admin/assignments/{assignment_id}/cancel"): (303, 200, 403, 403, 404),  # the confirmation step
+    ("GET", "/admin/activity"): (303, 200, 403, 403, 404),
+    ("GET", "/admin/branding"): (303, 200, 403, 403, 404),
+    ("POST", "/admin/branding"): (303, 422, 403, 403, 404),
+    ("GET", "/branding.css"): (200, 200, 200, 200, 200),
+    ("GET", "/branding/logo"): (404, 404, 404, 404, 404),  # no logo until one is set
+    ("GET", "/regions"): (303, 200, 200, 403, 404),
+    ("GET", "/regions/NTH"): (303, 200, 200, 403, 404),
+    ("GET", "/regions/STH"): (303, 200, 404, 403, 404),
+    ("GET", "/regions/NTH/comparison.csv"): (303, 200, 200, 403, 404),
+    ("GET", "/regions/STH/behaviours"): (303, 200, 404, 403, 404),
+    ("GET", "/regions/STH/audits.csv"): (303, 200, 404, 403, 404),
+    ("GET", "/regions/NTH/answers.csv"): (303, 200, 200, 403, 404),
+    ("GET", "/regions/NTH/report.pdf"): (303, 200, 200, 403, 404),
+    ("GET", "/regions/STH/report.pdf"): (303, 200, 404, 403, 404),
+    ("GET", "/regions/STH/audits.zip"): (303, 200, 404, 403, 404),
+    ("GET", "/stores/NTH-001/report.pdf"): (303, 200, 200, 403, 404),
+    ("GET", "/stores/STH-001/report.pdf"): (303, 200, 404, 403, 404),
+    ("GET", "/stores/NTH-001/audits.zip"): (303, 200, 200, 403, 404),
+    ("GET", "/audits/{own}.pdf"): (303, 200, 200, 403, 404),
+    ("GET", "/audits/{other}.pdf"): (303, 200, 404, 403, 404),
+    ("GET", "/stores/NTH-001/audits.csv"): (303, 200, 200, 403, 404),
+    ("GET", "/stores/STH-001/audits.csv"): (303, 200, 404, 403, 404),
+    ("GET", "/company/report.pdf"): (303, 200, 200, 403, 404),
+    ("GET", "/downloads"): (303, 200, 200, 403, 404),
+    ("POST", "/downloads"): (303, 404, 404, 403, 404),  # asks for no report: nothing to make
+    ("GET", "/downloads/nojob"): (303, 404, 404, 403, 404),
+    ("GET", "/downloads/nojob.json"): (303, 404, 404, 403, 404),
+    ("GET", "/downloads/nojob/file"): (303, 404, 404, 403, 404),
+    ("GET", "/api/regions/STH/comparison"): (401, 200, 404, 403, 404),
+    ("GET", "/api/stores/NTH-001/scores"): (401, 200, 200, 403, 404),
+    ("GET", "/stores/NTH-001"): (303, 200, 200, 403, 404),
+    ("GET", "/stores/STH-001"): (303, 200, 404, 403, 404),
+    ("GET", "/stores/NTH-001/plan"): (303, 200, 200, 403, 404),
+    ("GET", "/stores/STH-001/plan"): (303, 200, 404, 403, 404),
+    ("POST", "/stores/NTH-001/plan/items/{item_id}"): (303, 404, 404, 403, 404),  # no plan open
+    ("POST", "/stores/NTH-001/plan/submit"): (303, 404, 404, 403, 404),
+    ("POST", "/stores/STH-001/plan/accept"): (303, 404, 404, 403, 404),
+    ("POST", "/stores/NTH-001/plan/return"): (303, 404, 404, 403, 404),
+    ("GET", "/api/stores/NTH-001/plans"): (401, 200, 200, 403, 404),
+    ("GET", "/api/stores/STH-001/plans"): (401, 200, 404, 403, 404),
+    ("GET", "/audits/{own}"): (303, 200, 200, 200, 404),
+    ("GET", "/photos/none"): (303, 404, 404, 404, 404),
+    ("GET", "/audits/{other}"): (303, 200, 404, 404, 404),
+    ("POST", "/audits/{own}/exclude"): (303, 303, 303, 403, 404),
+    ("POST", "/audits/{other}/restore"): (303, 303, 404, 403, 404),
+    ("POST", "/audits/{own}/approve"): (303, 303, 303, 403, 404),
+    ("POST", "/audits/{other}/send-back"): (303, 303, 404, 403, 404),
+    ("GET", "/audits/{own}/revise"): (303, 403, 403, 404, 404),
+    ("GET", "/review"): (303, 200, 200, 403, 404),
+    ("GET", "/healthz"): (200, 200, 200, 200, 200),
+    ("GET", "/api/openapi.json"): (200, 200, 200, 200, 200),
+    ("GET", "/api/checklists/{key}"): (401, 200, 200, 200, 200),
+    ("POST", "/api/audits"): (401, 201, 403, 201, 404),
+    ("GET", "/api/audits/{own}"): (401, 200, 200, 200, 404),
+    ("GET", "/api/audits/{other}"): (401, 200, 404, 404, 404),
+    # the store manager's own store (NTH-002) and its audit ({mine}, by the shopper): the store's copy
+    ("GET", "/stores/NTH-002"): (303, 200, 200, 403, 200),
+    ("GET", "/stores/NTH-002/report.pdf"): (303, 200, 200, 403, 200),
+    ("GET", "/stores/NTH-002/plan"): (303, 200, 200, 403, 200),
+    ("GET", "/api/stores/NTH-002/scores"): (401, 200, 200, 403, 200),
+    ("GET", "/api/stores/NTH-002/plans"): (401, 200, 200, 403, 200),
+    ("GET", "/audits/{mine}"): (303, 200, 200, 200, 200),
+    ("GET", "/audits/{mine}.pdf"): (303, 200, 200, 403, 200),
+    ("GET", "/api/audits/{mine}"): (401, 200, 200, 200, 200),
+    ("GET", "/stores/NTH-002/managers"): (303, 200, 200, 403, 404),
+    ("GET", "/stores/STH-001/managers"): (303, 200, 404, 403, 404),
+    ("POST", "/stores/NTH-001/managers"): (303, 422, 422, 403, 404),  # no email given
+    ("POST", "/stores/NTH-002/managers/{store_manager}/remove"): (303, 303, 404, 403, 404),  # gone after the owner
 }
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options")
 
 
 @pytest.fixture
-def audits(client_for, org):
-    """One audit in each region, each by the shopper sent there."""
+def store_manager(db, org) -> int:
+    """York's manager (NTH-002)."""
+    return accounts.create_user(db, "york@example.com", "store", "Yara", password=actors.PASSWORD, stores=("NTH-002",))
+
+
+@pytest.fixture
+def audits(client_for, org, store_manager):
+    """One audit in each region, each by the shopper sent there, and one of York's (NTH-002)."""
     own = actors.body(org.main, store="NTH-001")
     other = actors.body(org.quick, store="STH-001")
+    mine = actors.body(org.main, store="NTH-002")
     assert client_for("shopper@example.com").post("/api/audits", json=own).status_code == 201
     assert client_for("other@example.com").post("/api/audits", json=other).status_code == 201
-    return {"own": own["id"], "other": other["id"], "visit": org.visits[0], "photo": "new"}
+    assert client_for("shopper@example.com").post("/api/audits", json=mine).status_code == 201
+    return {
+        "own": own["id"], "other": other["id"], "mine": mine["id"], "visit": org.visits[0], "photo": "new",
+        "store_manager": store_manager,
+    }  # fmt: skip
 
 
 def people(app, client_for):
@@ -171,10 +204,16 @@ def test_every_route_declares_who_may_use_it(app):
     assert routes_without_rule(app.routes) == []
 
 
-def test_every_route_answers_each_person_as_declared(app, client_for, org, audits):
+def forgive_failed_sign_ins(db) -> None:
+    with db.write_session() as session:
+        session.execute(sa.delete(models.SignInThrottle))
+
+
+def test_every_route_answers_each_person_as_declared(app, client_for, org, audits, db):
     clients = people(app, client_for)
     declared = {(m, r.path) for r in app.routes if isinstance(r, Route) for m in r.methods - {"HEAD"}}
-    expected_paths = {(m, re.sub(r"\{own\}|\{other\}", "{audit_id}", p)) for m, p in EXPECTED}
+    expected_paths = {(m, re.sub(r"\{own\}|\{other\}|\{mine\}", "{audit_id}", p)) for m, p in EXPECTED}
+    expected_paths = {(m, p.replace("{store_manager}", "{user_id}")) for m, p in expected_paths}
     expected_paths = {(m, p.replace("/photos/none", "/photos/{photo_id}")) for m, p in expected_paths}
     expected_paths = {(m, p.replace("/downloads/nojob", "/downloads/{job_id}")) for m, p in expected_paths}
     expected_paths = {
@@ -193,6 +232,7 @@ def test_every_route_answers_each_person_as_declared(app, client_for, org, audit
             for header in SECURITY_HEADERS:
                 assert header in response.headers, (method, template, header)
     for method, template in (("POST", "/login"), ("POST", "/logout")):
+        forgive_failed_sign_ins(db)  # five people's refused POST /login, from one test address
         fresh = people(app, client_for)
         for who, status in zip(PEOPLE, EXPECTED[(method, template)], strict=True):
             assert call(fresh[who], method, template, org).status_code == status, (template, who)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from audit.domain.imports import store_problems
 from audit.errors import Conflict, Invalid, NotFound, Problem
+from audit.services.access import Viewer
 from audit.services.company import activity
 from audit.storage import models
 from audit.storage.db import Database
@@ -218,7 +219,9 @@ def region(db: Database, code: str) -> RegionInfo:
     return found
 
 
-def stores(db: Database, region_code: str = "", archived: bool | None = None, code: str = "") -> list[StoreInfo]:
+def stores(
+    db: Database, region_code: str = "", archived: bool | None = None, code: str = "", ids: frozenset[int] = frozenset()
+) -> list[StoreInfo]:
     """Stores by region and code, with how many audits each has (archived ones keep theirs)."""
     counts = sa.select(models.Audit.store_id, sa.func.count().label("n")).group_by(models.Audit.store_id).subquery()
     query = (
@@ -242,8 +245,15 @@ def stores(db: Database, region_code: str = "", archived: bool | None = None, co
         query = query.where(models.Store.archived.is_(archived))
     if code:
         query = query.where(models.Store.code == code.strip().upper())
+    if ids:
+        query = query.where(models.Store.id.in_(ids))
     with db.session() as session:
         return [StoreInfo(*row) for row in session.execute(query).all()]
+
+
+def stores_of(db: Database, viewer: Viewer) -> list[StoreInfo]:
+    """A store manager's open stores (their home page); nobody else has stores of their own."""
+    return stores(db, archived=False, ids=viewer.store_ids) if viewer.store_ids else []
 
 
 def store(db: Database, code: str) -> StoreInfo:

@@ -68,8 +68,11 @@ async def create(request: Request) -> Response:
         )
     except AppError as exc:
         errors = errors_of(exc, "email")
-        if "region" in errors:
-            errors["regions"] = errors.pop("region")
+        for one, field in (("region", "regions"), ("store", "stores")):
+            if one in errors:
+                errors[field] = errors.pop(one)
+        if exc.status == 404 and values["stores"]:
+            errors = {"stores": exc.message}  # a store code that is not one
         return await _person_form(request, None, values, errors, 422)
     return _link_shown(request, given, created=True)
 
