@@ -118,6 +118,19 @@ def body(spec: Checklist, store: str = "NTH-001", finished: datetime = VISIT_END
     return data
 
 
+def submitted(db: Database, submitter: Any, org: Org, store: str, finished: datetime, **answers: Any) -> str:
+    """Stores an audit of the main checklist as the shopper made it, with `answers` as in
+    `answers_for`, sending the shopper to the store first if need be; its id."""
+    from audit.services import audits
+
+    if not assignments.may_submit(db, org.shopper, store):
+        assignments.add(db, "shopper@example.com", store, org.main.key, finished.date(), finished.date())
+    data = body(org.main, store=store, finished=finished, answers=answers_for(org.main, **answers))
+    outcome = audits.submit(db, submitter, audits.Submission.model_validate(data), org.shopper)
+    assert outcome.status == "created", outcome.problems
+    return data["id"]
+
+
 def csrf_of(html: str) -> str:
     match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
     assert match, "page has no csrf-token meta"

@@ -9,6 +9,7 @@ AUDIT_TEST_SKIP_POSTGRES=1 to run SQLite only (CI never does).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -117,6 +118,17 @@ def db(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def org(db: Database) -> actors.Org:
     return actors.make_org(db)
+
+
+@pytest.fixture
+def put_audit(db: Database, org: actors.Org):
+    """`put_audit(store, finished, **answers)`: an audit of the main checklist stored as the
+    shopper made it (`actors.submitted`), through one submitter for the test; its id."""
+    from audit.services import audits
+
+    submitter = audits.Submitter(db)
+    yield functools.partial(actors.submitted, db, submitter, org)
+    submitter.close()
 
 
 @pytest.fixture

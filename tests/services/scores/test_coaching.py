@@ -9,9 +9,7 @@ import pytest
 from audit.domain.periods import Period
 from audit.services import audits
 from audit.services.access import Viewer
-from audit.services.planning import assignments
 from audit.services.scores import coaching, stores
-from tests import actors
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30), "UTC")
 
@@ -21,28 +19,12 @@ def day(d: int, month: int = 11) -> datetime:
 
 
 @pytest.fixture
-def put(db, org):
-    submitter = audits.Submitter(db)
-
-    def make(store: str, finished: datetime, **answers) -> str:
-        if not assignments.may_submit(db, org.shopper, store):
-            assignments.add(db, "shopper@example.com", store, "customer-service", finished.date(), finished.date())
-        body = actors.body(org.main, store=store, finished=finished, answers=actors.answers_for(org.main, **answers))
-        outcome = audits.submit(db, submitter, audits.Submission.model_validate(body), org.shopper)
-        assert outcome.status == "created", outcome.problems
-        return body["id"]
-
-    yield make
-    submitter.close()
-
-
-@pytest.fixture
 def owner(org) -> Viewer:
     return Viewer(org.owner, "owner@example.com", "Olive", "owner")
 
 
 @pytest.fixture
-def north(db, org, put, owner):
+def north(db, org, put_audit, owner):
     """Leeds (NTH-001) and York (NTH-002) in the North, Brighton in the South; what each counts:
 
     Leeds   Oct 20  eye contact at greeting missed (before November)
@@ -54,15 +36,15 @@ def north(db, org, put, owner):
             Nov 4   nothing missed
     Brighton Nov 4  warm greeting missed (another region)
     """
-    put("NTH-001", day(20, 10), eye_contact_greeting="no")
-    a1 = put("NTH-001", day(5), warm_greeting="no", offered_help="no", used_customer_name="na")
-    excluded = put("NTH-001", day(5), warm_greeting="no", eye_contact_greeting="no")
+    put_audit("NTH-001", day(20, 10), eye_contact_greeting="no")
+    a1 = put_audit("NTH-001", day(5), warm_greeting="no", offered_help="no", used_customer_name="na")
+    excluded = put_audit("NTH-001", day(5), warm_greeting="no", eye_contact_greeting="no")
     audits.set_excluded(db, owner, excluded, True, "wrong store")
-    a2 = put("NTH-001", day(6), warm_greeting="no", used_customer_name="no", small_talk="no")
-    put("NTH-001", day(7))
-    put("NTH-002", day(3), offered_help="no", eye_contact_greeting="no")
-    put("NTH-002", day(4))
-    put("STH-001", day(4), warm_greeting="no")
+    a2 = put_audit("NTH-001", day(6), warm_greeting="no", used_customer_name="no", small_talk="no")
+    put_audit("NTH-001", day(7))
+    put_audit("NTH-002", day(3), offered_help="no", eye_contact_greeting="no")
+    put_audit("NTH-002", day(4))
+    put_audit("STH-001", day(4), warm_greeting="no")
     return {"a1": a1, "a2": a2, "excluded": excluded}
 
 
@@ -97,9 +79,9 @@ def test_the_excluded_audit_and_the_earlier_one_count_nowhere(db, north, owner):
     assert (eye.store.missed, eye.store.seen, eye.region.missed, eye.region.seen) == (1, 2, 1, 5)
 
 
-def test_at_most_five_by_points_lost_then_the_checklists_order(db, org, put, owner):
+def test_at_most_five_by_points_lost_then_the_checklists_order(db, org, put_audit, owner):
     missed = ("stopped_task", "warm_greeting", "offered_help", "eye_contact_greeting", "eye_contact_listening")
-    put("NTH-002", day(10), **dict.fromkeys((*missed, "faced_customer", "introduced_self", "small_talk"), "no"))
+    put_audit("NTH-002", day(10), **dict.fromkeys((*missed, "faced_customer", "introduced_self", "small_talk"), "no"))
     c = stores.report(db, owner, "NTH-002", NOVEMBER).coaching
     assert len(c.behaviours) == coaching.WEAKEST == 5
     # every one missed in 1 of 1: the 3-point ones first, then the 2-point ones as the checklist lists them
@@ -131,8 +113,8 @@ def test_the_stores_copy_of_an_audit_coaches_its_missed_behaviours_over_the_90_d
     assert all(b.guidance == org.main.item(b.key).guidance for b in c.behaviours)
 
 
-def test_a_critical_failure_comes_first_on_the_audit(db, org, put, owner):
-    audit_id = put("NTH-001", day(20), small_talk="no", warm_greeting="no", respectful_throughout="no")
+def test_a_critical_failure_comes_first_on_the_audit(db, org, put_audit, owner):
+    audit_id = put_audit("NTH-001", day(20), small_talk="no", warm_greeting="no", respectful_throughout="no")
     c = audits.view(db, owner, audit_id, for_store=True).coaching
     assert [(b.key, b.critical) for b in c.behaviours] == [
         ("respectful_throughout", True), ("warm_greeting", False), ("small_talk", False),
