@@ -96,6 +96,9 @@ def load(
     quick = checklists.current(db, "quick-visit") if any(s.key == "quick-visit" for s in specs) else None
     store_codes, profiles = _organisation(db, rng, stores)
     shoppers = _people(db, regions_for(stores))
+    accounts.create_user(
+        db, STORE_MANAGER, "store", "Sana Store", password=PASSWORDS["store"], stores=tuple(store_codes[:1])
+    )
     submitter = audits.Submitter(db)
     total = len(store_codes) * months * 4
     done = 0
@@ -150,7 +153,13 @@ def _organisation(db: Database, rng: random.Random, count: int) -> tuple[list[st
     return codes, profiles
 
 
-PASSWORDS = {"owner": "owner-demo-2026", "manager": "manager-demo-2026", "shopper": "shopper-demo-2026"}
+PASSWORDS = {
+    "owner": "owner-demo-2026",
+    "manager": "manager-demo-2026",
+    "shopper": "shopper-demo-2026",
+    "store": "store-demo-2026",
+}
+STORE_MANAGER = "store.manager@example.com"  # the first store's manager (the demo's NTH-001)
 
 
 def _people(db: Database, regions: list[tuple[str, str]]) -> list[tuple[int, str]]:
@@ -171,6 +180,7 @@ def sign_in_details() -> list[tuple[str, str, str]]:
         ("owner", "owner@example.com", PASSWORDS["owner"]),
         *[("manager", f"manager.{code.lower()}@example.com", PASSWORDS["manager"]) for code, _ in REGIONS],
         *[("shopper", f"shopper{n}@example.com", PASSWORDS["shopper"]) for n in range(1, 6)],
+        ("store manager", STORE_MANAGER, PASSWORDS["store"]),
     ]
 
 
