@@ -21,11 +21,11 @@ async def _page(
     added: invitations.StoreManagerAdded | None = None,
     status: int = 200,
 ) -> Response:
-    code = request.path_params["code"]
-    managers = await call(invitations.store_managers, db(request), viewer_of(request), code)
+    found = await call(invitations.store_managers, db(request), viewer_of(request), request.path_params["code"])
     context = {
-        "code": code.upper(),
-        "managers": managers,
+        "code": found.code,
+        "store_name": found.name,
+        "managers": found.people,
         "values": values or {},
         "errors": errors or {},
         "added": added,

@@ -245,7 +245,14 @@ class StoreManagerLine:
     disabled: bool
 
 
-def store_managers(db: Database, viewer: Viewer, code: str) -> list[StoreManagerLine]:
+@dataclass(frozen=True)
+class StoreManagers:
+    code: str
+    name: str  # the store's
+    people: list[StoreManagerLine]
+
+
+def store_managers(db: Database, viewer: Viewer, code: str) -> StoreManagers:
     """The store's managers, for the region's staff (a store manager sees no one: NotFound)."""
     with db.session() as session:
         store, _ = scoped.store(session, viewer, code)
@@ -257,10 +264,11 @@ def store_managers(db: Database, viewer: Viewer, code: str) -> list[StoreManager
             .where(models.UserStore.store_id == store.id)
             .order_by(models.User.name, models.User.email)
         )
-        return [
+        people = [
             StoreManagerLine(u.id or 0, u.name, u.email, u.password_hash is not None, u.disabled)
             for u in session.scalars(query)
         ]
+        return StoreManagers(store.code, store.name, people)
 
 
 def choose_password(db: Database, token: str, password: str, again: str, client: str = "") -> tuple[str, Viewer]:
