@@ -202,7 +202,8 @@ def exports_operations() -> list[openapi.Operation]:
     }
     notes = {
         "403": "A shopper: for owners and managers only.",
-        "404": "No such region or store (or one of another manager's region), or no such checklist.",
+        "404": "No such region or store (or one of another manager's region; for a store manager, anything but"
+        " their own stores), or no such checklist.",
         "422": "A bad period: an unknown preset, a date not YYYY-MM-DD, `to` without `from` or before it, more"
         " than ten years; or a NUL character in the query string.",
     }
@@ -218,7 +219,7 @@ def exports_operations() -> list[openapi.Operation]:
         openapi.Operation(
             "GET", "/api/stores/{code}/plans", "A store's action plans, with their state and items", None,
             {"200": plans.PlansOut, **errors},
-            notes={"403": notes["403"], "404": "No such store, or one of another manager's region."},
+            notes={"403": notes["403"], "404": "No such store, or one of another manager's region or store."},
         ),
     ]  # fmt: skip
 

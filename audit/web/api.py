@@ -113,7 +113,10 @@ OPERATIONS = [
         None,
         {"200": audits.AuditOut, "404": ErrorOut, **ERRORS},
         params={"audit_id": {"type": "string", "format": "uuid", "description": "the UUID the phone made"}},
-        notes={"404": "No such audit, or not one this account may see (a shopper sees only their own)."},
+        notes={
+            "404": "No such audit, or not one this account may see (a shopper sees only their own; a store manager"
+            " only their stores' audits, as the store's copy: no shopper, no staff description, no internal notes)."
+        },
     ),
     Operation("GET", "/healthz", "Liveness with a database round trip", None, {"200": HealthOut, "503": HealthOut}),
 ]
