@@ -35,6 +35,9 @@ MAX_BANDS = 20  # per number item
 MAX_KEY = 64  # checklist, section, item and option keys: the width of the key columns
 MAX_TITLE = 120  # the checklist's and each section's title
 MAX_DESCRIPTION = 1000  # the checklist's and each section's description
+# Items for identifying staff: for owners and managers only, never on the store's copy (the
+# checklist's guidance promises it). A fixed key until checklists can mark items internal.
+INTERNAL_ITEMS = frozenset({"staff_description"})
 MAX_QUESTION = 300
 MAX_GUIDANCE = 1000
 MAX_LABEL = 120  # an option's label, a scale step's label

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from audit.domain.checklist import INTERNAL_ITEMS
 from audit.errors import NotFound
 from audit.services.access import Viewer
 from audit.storage import models
@@ -31,11 +32,13 @@ def audit_store(session: Session, found: models.Audit) -> models.Store:
 
 
 def photo(session: Session, viewer: Viewer, photo_id: str) -> models.Photo:
-    """A photo of an audit the viewer may see (one not yet part of an audit is nobody's)."""
+    """A photo of an audit the viewer may see (one not yet part of an audit is nobody's); a
+    store manager never gets one of an internal item (it may show who served)."""
     found = session.get(models.Photo, photo_id)
     owner = session.get(models.Audit, found.audit_id) if found is not None and found.audit_id else None
     store = session.get(models.Store, owner.store_id) if owner is not None else None
-    if found is None or owner is None or store is None or not _sees(viewer, store, owner.shopper_id, False):
+    internal = found is not None and viewer.is_store_manager and found.item_key in INTERNAL_ITEMS
+    if found is None or owner is None or store is None or internal or not _sees(viewer, store, owner.shopper_id, False):
         raise NotFound(f"no photo {photo_id[:40]}")
     return found
 

@@ -6,6 +6,7 @@ and they answer their store's action plan while the region decides."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -160,3 +161,18 @@ def test_the_store_answers_its_plan_and_the_region_decides(client_for, org, york
     assert "region’s manager accepts it" in yara.get("/stores/NTH-002/plan").text
     assert nia.post("/stores/NTH-002/plan/accept").status_code == 303
     assert yara.get("/api/stores/NTH-002/plans").json()["plans"][0]["state"] == "accepted"
+
+
+def test_a_photo_of_an_internal_item_never_reaches_the_store(client_for, org, york, db):
+    shopper = client_for("shopper@example.com")
+    seen, served = str(uuid.uuid4()), str(uuid.uuid4())
+    for photo_id in (seen, served):
+        assert shopper.put(f"/api/photos/{photo_id}", content=actors.picture()).status_code == 201
+    body = actors.body(org.main, store="NTH-002", answers=neutral_answers(org.main), photos=[seen, served])
+    assert shopper.post("/api/audits", json=body).status_code == 201
+    with db.write_session() as session:  # as a photo of the staff description would be stored
+        session.get(models.Photo, served).item_key = "staff_description"
+    yara, nia = client_for("york@example.com"), client_for("north@example.com")
+    assert yara.get(f"/photos/{seen}").status_code == 200 and nia.get(f"/photos/{served}").status_code == 200
+    assert yara.get(f"/photos/{served}").status_code == 404
+    assert served not in yara.get(f"/audits/{body['id']}").text and served in nia.get(f"/audits/{body['id']}").text

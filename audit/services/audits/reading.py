@@ -11,7 +11,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
-from audit.domain.checklist import Checklist
+from audit.domain.checklist import INTERNAL_ITEMS, Checklist
 from audit.services import checklists, scoped
 from audit.services.access import Viewer
 from audit.services.audits import review
@@ -19,10 +19,6 @@ from audit.services.scores import coaching
 from audit.storage import models
 from audit.storage.db import Database
 from audit.storage.models import ReviewState
-
-# Items for identifying staff: for owners and managers only, never on the store's copy
-# (the checklist's guidance promises it). Kept here until checklists can mark items internal.
-INTERNAL_ITEMS = frozenset({"staff_description"})
 
 
 class AnswerOut(BaseModel):
