@@ -183,9 +183,12 @@ def _problems(errors: list[Any]) -> list[Problem]:
         if len(loc) >= 2 and loc[0] == "answers":
             field = loc[1]
             if error["type"] == "extra_forbidden":
-                message = f"unknown field {loc[-1]!r} in the answer (allowed: value, comment)"
+                message = f"unknown field {loc[-1]!r} in the answer (allowed: value, comment, photos)"
             elif len(loc) >= 3 and loc[2] == "value":
                 message = 'expected "yes", "no", "na", a number, an option key or text'
+            elif len(loc) >= 3 and loc[2] == "photos":
+                said = error["msg"][:1].lower() + error["msg"][1:]
+                message = f"photos: {said} (a list of photo ids, UUIDs, each uploaded first)"
             else:
                 message = error["msg"]
         elif not loc:

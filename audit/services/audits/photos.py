@@ -282,10 +282,25 @@ def attachable_problems(
 
 
 def attach(connection: sa.Connection, audit_id: str, photos: Iterable[tuple[str, str]]) -> None:
-    """Makes uploaded photos part of their audit, in the audit's own transaction."""
+    """Makes uploaded photos part of their audit, each under its item key, in the audit's own
+    transaction (checked first by `attachable_problems`)."""
     for photo_id, item_key in photos:
         connection.execute(
             sa.update(models.Photo)
-            .where(models.Photo.id == photo_id, models.Photo.audit_id.is_(None))
+            .where(
+                models.Photo.id == photo_id, sa.or_(models.Photo.audit_id.is_(None), models.Photo.audit_id == audit_id)
+            )
             .values(audit_id=audit_id, item_key=item_key)
         )
+
+
+def reattach(connection: sa.Connection, audit_id: str, photos: Iterable[tuple[str, str]]) -> None:
+    """A new revision's photos, each where that revision puts it; the audit's photos the
+    revision leaves out go back to their uploader, unattached (its history lists them)."""
+    wanted = list(photos)
+    connection.execute(
+        sa.update(models.Photo)
+        .where(models.Photo.audit_id == audit_id, models.Photo.id.not_in([photo_id for photo_id, _ in wanted]))
+        .values(audit_id=None, item_key="")
+    )
+    attach(connection, audit_id, wanted)

@@ -5,6 +5,7 @@ resubmits it as a new revision of the same audit. Every step stays in its histor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -200,7 +201,9 @@ def revision_form(db: Database, viewer: Viewer, audit_id: str) -> Revision:
             )
         ).all()
         photos = session.execute(
-            sa.select(models.Photo.id, models.Photo.item_key).where(models.Photo.audit_id == audit_id)
+            sa.select(models.Photo.id, models.Photo.item_key)
+            .where(models.Photo.audit_id == audit_id)
+            .order_by(models.Photo.created_at)
         ).all()
         spec = checklists.version(db, audit.checklist_version_id)
         assert spec is not None
@@ -211,7 +214,17 @@ def revision_form(db: Database, viewer: Viewer, audit_id: str) -> Revision:
             "answers": {key: value for key, value, _ in answers if value is not None},
             "comments": {key: comment for key, _, comment in answers if comment},
             "audit_photos": [photo_id for photo_id, key in photos if not key],
+            "photos": _by_item(photos),
         }
         return Revision(
             audit.id, store.code, store.name, audit.assignment_id, audit.revision + 1, audit.review_note, spec, draft
         )
+
+
+def _by_item(photos: Sequence[Any]) -> dict[str, list[str]]:
+    """The photos of items and beside answers, by item key, for the form to show again."""
+    found: dict[str, list[str]] = {}
+    for photo_id, key in photos:
+        if key:
+            found.setdefault(key, []).append(photo_id)
+    return found

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_FUTURE = timedelta(hours=1)
 MAX_VISIT = timedelta(hours=24)
 MAX_AUDIT_PHOTOS = 20
+MAX_ANSWER_PHOTOS = 5  # photos beside one answer (a photo item takes its one photo as its value)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -49,6 +50,12 @@ class AnswerIn(BaseModel):
         description='"yes" | "no" | "na", a number, an option key, or text, by item type'
     )
     comment: str = Field(default="", max_length=answers_module.MAX_TEXT)
+    photos: list[UUID] = Field(
+        default=[],
+        max_length=MAX_ANSWER_PHOTOS,
+        description="photos beside this answer, each uploaded first (PUT /api/photos/{photo_id}); "
+        "not on a photo item, whose photo is its value",
+    )
 
 
 class Submission(BaseModel):
@@ -136,6 +143,7 @@ def prepare(
     problems = _time_problems(submission)
     given = {key: Answer(a.value, a.comment) for key, a in submission.answers.items()}
     problems += [Problem(e.item, e.message) for e in answers_module.check(spec, given)]
+    problems += _answer_photo_problems(spec, submission)
     if submission.assignment is not None:
         problems += assignments.submission_problems(
             db, submission.assignment, shopper_id, submission.store, submission.finished_at
@@ -192,7 +200,10 @@ def prepare(
     photo_refs = [
         (str(UUID(str(given[i.key].value))), i.key) for i in spec.items if i.type == "photo" and _filled(given, i.key)
     ]
+    photo_refs += [(str(photo_id), key) for key, a in submission.answers.items() for photo_id in a.photos]
     photo_refs += [(str(photo_id), "") for photo_id in submission.photos]
+    if twice := _given_twice(photo_refs):
+        raise Invalid(problems=twice)
     dialect = db.write_engine.dialect
     return Prepared(
         audit_id,
@@ -213,9 +224,32 @@ def _filled(given: dict[str, Answer], key: str) -> bool:
     return answer is not None and not answer.is_blank and not answer.is_na
 
 
+def _answer_photo_problems(spec: Checklist, submission: Submission) -> list[Problem]:
+    """A photo item's photo is its value: photos beside the answer are for the other types."""
+    return [
+        Problem(key, "a photo item takes its photo as its value, not as photos beside the answer")
+        for key, a in submission.answers.items()
+        if a.photos and (item := spec.item(key)) is not None and item.type == "photo"
+    ]
+
+
+def _given_twice(refs: list[tuple[str, str]]) -> list[Problem]:
+    """A photo belongs to one place of the audit: one answer, or the visit as a whole."""
+    seen: set[str] = set()
+    problems = []
+    for photo_id, where in refs:
+        if photo_id in seen:
+            problems.append(Problem(where or "photos", f"photo {photo_id} is given twice in this audit"))
+        seen.add(photo_id)
+    return problems
+
+
 def content_hash(submission: Submission) -> str:
-    """What "the same content" means for a resubmission: every field the phone sent, normalised."""
-    return hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
+    """What "the same content" means for a resubmission: every field the phone sent, normalised.
+    An answer without photos hashes as it did before answers could carry them, so an audit
+    stored then and sent again by its phone is still "the same"."""
+    bare = {key: {"photos"} for key, a in submission.answers.items() if not a.photos}
+    return hashlib.sha256(submission.model_dump_json(exclude={"answers": bare}).encode()).hexdigest()
 
 
 def _time_problems(submission: Submission) -> list[Problem]:
@@ -296,14 +330,18 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared], today: date | N
     for prepared in batch:
         next_revision = revisable.get(prepared.id)
         if prepared.id in stored and stored[prepared.id] != prepared.content_hash and next_revision:
-            if prepared.audit["revision"] == next_revision:
+            if prepared.audit["revision"] != next_revision:
+                message = f"audit {prepared.id} was sent back: send it as revision {next_revision}"
+                outcomes.append(Outcome("conflict", prepared.id, problems=[Problem("revision", message)]))
+            elif problems := photos.attachable_problems(
+                connection, prepared.photos, prepared.id, prepared.audit["shopper_id"]
+            ):
+                outcomes.append(Outcome("invalid", prepared.id, problems=problems))
+            else:
                 _revise(connection, prepared)
                 outcomes.append(Outcome("created", prepared.id))  # read back: it keeps some of the old columns
                 stored[prepared.id] = prepared.content_hash
                 del revisable[prepared.id]
-            else:
-                message = f"audit {prepared.id} was sent back: send it as revision {next_revision}"
-                outcomes.append(Outcome("conflict", prepared.id, problems=[Problem("revision", message)]))
         elif prepared.id in stored:
             same = stored[prepared.id] == prepared.content_hash
             outcomes.append(Outcome("exists", prepared.id) if same else _conflict(prepared))
@@ -374,6 +412,11 @@ def _revise(connection: sa.Connection, prepared: Prepared) -> None:
         .where(models.Answer.audit_id == audit_id)
         .order_by(models.Answer.item_key)
     ).all()
+    kept_photos = connection.execute(
+        sa.select(models.Photo.item_key, models.Photo.id)
+        .where(models.Photo.audit_id == audit_id)
+        .order_by(models.Photo.item_key, models.Photo.created_at)
+    ).all()
     snapshot = {
         "revision": old["revision"],
         "submitted_at": old["submitted_at"].isoformat(),
@@ -385,6 +428,7 @@ def _revise(connection: sa.Connection, prepared: Prepared) -> None:
         "answers": {
             key: {"value": value, "comment": comment, "earned": earned} for key, value, comment, earned in answers
         },
+        "photos": [[key, photo_id] for key, photo_id in kept_photos],
     }
     connection.execute(
         sa.insert(models.AuditEvent).values(
@@ -399,7 +443,7 @@ def _revise(connection: sa.Connection, prepared: Prepared) -> None:
     connection.execute(sa.update(models.Audit).where(models.Audit.id == audit_id).values(**changes))
     bulk.insert_values(connection, models.AuditSection.__table__, prepared.section_values)
     bulk.insert_values(connection, models.Answer.__table__, prepared.answer_values)
-    photos.attach(connection, audit_id, prepared.photos)
+    photos.reattach(connection, audit_id, prepared.photos)
 
 
 def _conflict(prepared: Prepared) -> Outcome:
