@@ -37,6 +37,13 @@ def leeds(org, put_audit) -> dict[str, str]:
     return {"first": first, "critical": second}
 
 
+@pytest.fixture
+def leeds_manager(db, org) -> str:
+    """Leeds's own manager (the store role)."""
+    accounts.create_user(db, "leeds@example.com", "store", "Lee", password=actors.PASSWORD, stores=("NTH-001",))
+    return "leeds@example.com"
+
+
 def guidance_start(org, key: str) -> str:
     """The guidance's first words, as pdftotext and HTML both keep them."""
     return " ".join(org.main.item(key).guidance.split()[:8])
@@ -68,12 +75,14 @@ def test_the_store_report_pdf_shows_the_action_plan_figures(org, leeds, client_f
     assert figures in text
 
 
-def test_the_store_page_carries_the_same_coaching(org, leeds, client_for):
-    page = html.unescape(client_for("north@example.com").get(f"/stores/NTH-001?{NOVEMBER}").text)
+@pytest.mark.parametrize("who", ["north@example.com", "leeds@example.com"], ids=["region", "store"])
+def test_the_store_page_carries_the_same_coaching(org, leeds, leeds_manager, client_for, who):
+    page = html.unescape(client_for(who).get(f"/stores/NTH-001?{NOVEMBER}").text)
     section = page[page.index('<section class="coaching"') :]
     section = section[: section.index("</section>")]
     assert org.main.item("warm_greeting").question in section and org.main.item("warm_greeting").guidance in section
     assert re.search(r"67\s%</strong><br><small>2 of 3</small>.*?40\s%</strong><br><small>2 of 5", section, re.S)
+    assert 'data-label="North"' in section  # a phone shows the region's name beside its rate
 
 
 def test_the_stores_copy_of_an_audit_coaches_and_never_names_the_shopper(db, org, leeds, client_for, tmp_path):
@@ -93,9 +102,10 @@ def test_the_stores_copy_of_an_audit_coaches_and_never_names_the_shopper(db, org
     assert "Coaching" not in staff_copy and "shopper@example.com" in staff_copy
 
 
-def test_a_store_manager_reads_the_coaching_on_the_audit_page_and_its_pdf(db, org, leeds, client_for, tmp_path):
-    accounts.create_user(db, "leeds@example.com", "store", "Lee", password=actors.PASSWORD, stores=("NTH-001",))
-    store = client_for("leeds@example.com")
+def test_a_store_manager_reads_the_coaching_on_the_audit_page_and_its_pdf(
+    org, leeds, leeds_manager, client_for, tmp_path
+):
+    store = client_for(leeds_manager)
     page = html.unescape(store.get(f"/audits/{leeds['critical']}").text)
     assert 'class="coaching"' in page and org.main.item("respectful_throughout").guidance in page
     section = page[page.index('<section class="coaching"') :]
