@@ -33,6 +33,7 @@ from audit.web import (
     brand,
     dashboards,
     exports,
+    notifications,
     openapi,
     pages,
     plans,
@@ -83,6 +84,8 @@ def routes() -> list[Route | Mount]:
         Route("/logout", guard(PUBLIC, account.logout), methods=["POST"]),
         Route("/account/password", guard(SIGNED_IN, account.password_form), methods=["GET"]),
         Route("/account/password", guard(SIGNED_IN, account.change_password), methods=["POST"]),
+        Route("/notifications", guard(SIGNED_IN, notifications.index), methods=["GET"]),  # each person their own
+        Route("/notifications/read", guard(SIGNED_IN, notifications.mark_read), methods=["POST"]),
         Route("/admin/security", guard(OWNER, account.security_events), methods=["GET"]),
         Route("/admin/saved-audits", guard(OWNER, uploads.form), methods=["GET"]),
         Route("/admin/saved-audits", guard(OWNER, uploads.bring_in, max_body=uploads.MAX_BODY), methods=["POST"]),
@@ -263,6 +266,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[brand.context])
     app.state.templates.env.globals["static_url"] = static_url
     app.state.templates.env.globals["answer_text"] = answers.in_words  # as the PDF prints it
+    app.state.templates.env.globals["unread_notifications"] = notifications.unread_count  # the header's count
     app.state.templates.env.filters.update(formats.FILTERS)
     app.state.sessions = Sessions(settings)
     return app

@@ -1,4 +1,4 @@
-"""The `audit` command: serve, db, demo, checklists, assignments, users, report.
+"""The `audit` command: serve, db, demo, checklists, assignments, users, report, digest, clock.
 
 Every subcommand validates its input and ends with a one-line message; a
 refused command exits with status 2 (bad input) or 1 (failed) and no traceback.
@@ -152,7 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
     disable.add_argument("email")
     disable.set_defaults(run=cmd_users_disable)
     _report_parsers(commands)
+    _notification_parsers(commands)
     return parser
+
+
+def _notification_parsers(commands: argparse._SubParsersAction) -> None:
+    digest = _group(commands, "digest", "the weekly digest of each manager")
+    send = digest.add_parser(
+        "send",
+        help="tell every active manager of a week's digest and mail it with their region reports (once a week each)",
+        description="Idempotent per manager and week: a manager told of the week's digest before gets nothing new. "
+        "Mail goes through the AUDIT_SMTP_* settings; without AUDIT_SMTP_HOST the digest is in the app only.",
+    )
+    send.add_argument("--week", default="", metavar="YYYY-Www", help="an ISO week, e.g. 2026-W49 (default: last week)")
+    send.set_defaults(run=cmd_digest_send)
+    clock = commands.add_parser(
+        "clock",
+        help="run what is due on time: mail, overdue plans, Monday's digests (one process; the Procfile's clock)",
+    )
+    clock.set_defaults(run=cmd_clock)
 
 
 def _report_parsers(commands: argparse._SubParsersAction) -> None:
@@ -471,6 +489,44 @@ def cmd_report_audits(args: argparse.Namespace) -> int:
             pool.close()
     print(file=sys.stderr)
     print(f"{target}: {len(batch.entries)} audit PDFs")
+    return 0
+
+
+def cmd_digest_send(args: argparse.Namespace) -> int:
+    from audit.services.notifications import digest
+
+    with _database() as db:
+        try:
+            week = digest.week(args.week) if args.week else digest.last_week(db.settings.today())
+        except digest.WeekError as exc:
+            raise Refused(str(exc)) from None
+        prepared, mail = digest.send(db, week)
+        mailed = db.settings.smtp is not None
+    told = f"digest {week.key}: {prepared.told} manager(s) told now, {prepared.already} told before"
+    if not mailed:
+        print(f"{told}; not mailed (AUDIT_SMTP_HOST is empty): in the app only")
+        return 0
+    print(f"{told}; mail: {mail.sent} sent, {mail.retrying} to retry (by `audit clock`), {mail.failed} failed")
+    return 1 if mail.retrying or mail.failed else 0
+
+
+def cmd_clock(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from audit.services.notifications import clock
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check at start says nothing worth a line
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with _database() as db:
+        print(f"clock: every {clock.TICK_SECONDS:.0f} s; digests on Mondays from {clock.DIGEST_HOUR}:00 "
+              f"{db.settings.timezone}", flush=True)  # fmt: skip
+        clock.run(db, stop)
+    print("clock: stopped")
     return 0
 
 

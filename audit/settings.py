@@ -66,6 +66,8 @@ class Settings:
     # The proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips).
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     default_checklist: str = "customer-service"
+    # The app's address as people reach it (https://audit.example.com): links in notification mails.
+    base_url: str = ""
 
     def now(self) -> datetime:
         """Now on the company's clock (`AUDIT_TIMEZONE`)."""
@@ -148,7 +150,16 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         rotation_days=_int(env, "AUDIT_ROTATION_DAYS", defaults.rotation_days, minimum=0),
         smtp=_smtp(env),
         forwarded_allow_ips=_forwarded_allow_ips(env, defaults.forwarded_allow_ips),
+        base_url=_base_url(env),
     )
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    """The address mails link to, without a trailing slash; empty: mails give the path only."""
+    raw = env.get("AUDIT_BASE_URL", "").strip().rstrip("/")
+    if raw and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", raw):
+        raise SettingsError(f"AUDIT_BASE_URL must be the app's address, like https://audit.example.com, not {raw!r}")
+    return raw
 
 
 def _forwarded_allow_ips(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...]:

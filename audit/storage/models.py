@@ -436,3 +436,29 @@ class PlanEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     audit_id: str | None = Field(default=None, foreign_key="audits.id", max_length=36)
     note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+
+
+class Notification(SQLModel, table=True):
+    """Something a person is told (`services.notifications`): the line the in-app list shows,
+    where it leads, whether it was read, and its mail's state: pending (sending: claimed by
+    a sender until `next_attempt_at`), sent, failed (for good) or none (not mailed).
+    `dedupe_key` names the event: one person is never told of the same event twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.UniqueConstraint("dedupe_key", "user_id", name="uq_notifications_event_user"),
+        sa.Index("ix_notifications_user", "user_id", "id"),  # a person's list, newest first, and unread count
+        sa.Index("ix_notifications_mail_due", "mail_state", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    created_at: datetime = _utc()
+    kind: str = Field(max_length=32)
+    line: str = Field(max_length=500)
+    link: str = Field(default="", max_length=300)
+    read_at: datetime | None = _utc(nullable=True)
+    mail_state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _utc(nullable=True)
+    last_error: str = Field(default="", max_length=500)
+    dedupe_key: str = Field(max_length=200)

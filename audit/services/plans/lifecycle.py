@@ -16,6 +16,7 @@ from audit.errors import Conflict, Invalid, NotFound, Problem
 from audit.services import scoped
 from audit.services.access import Viewer
 from audit.services.company import activity
+from audit.services.notifications import plan_news
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -151,10 +152,13 @@ def _add_failures(
         note = f"{why}: {len(new)} failed behaviour{'s' if len(new) != 1 else ''}"
         _event(session, plan, actor_id, "opened", note, audit.audit_id)
         _trail(session, actor_id, "opened", audit.store_code, plan.id, note)
+        plan_news.tell_store(session, plan, "opened", "", store_managers(session, plan.store_id), actor_id, len(new))
     elif new:
         note = f"{why}: {len(new)} more failed behaviour{'s' if len(new) != 1 else ''}"
         _event(session, plan, actor_id, "failures_added", note, audit.audit_id)
         _trail(session, actor_id, "failures_added", audit.store_code, plan.id, note)
+        managers = store_managers(session, plan.store_id)
+        plan_news.tell_store(session, plan, "failures_added", audit.audit_id, managers, actor_id, len(new))
     return plan
 
 
@@ -237,6 +241,7 @@ def submit(db: Database, viewer: Viewer, code: str) -> None:
         plan.state, plan.submitted_at = State.SUBMITTED.value, models.now()
         _event(session, plan, viewer.id, "submitted")
         _trail(session, viewer.id, "submitted", store.code, plan.id, f"{len(items)} behaviours")
+        plan_news.tell_region(session, plan, "submitted", plan.submitted_at.isoformat(), viewer.id)
 
 
 def accept(db: Database, viewer: Viewer, code: str) -> None:
@@ -263,3 +268,5 @@ def give_back(db: Database, viewer: Viewer, code: str, note: str) -> None:
         plan.state, plan.decided_at, plan.return_note = State.OPEN.value, models.now(), note
         _event(session, plan, viewer.id, "returned", note)
         _trail(session, viewer.id, "returned", store.code, plan.id, note)
+        managers = store_managers(session, plan.store_id)
+        plan_news.tell_store(session, plan, "returned", plan.decided_at.isoformat(), managers, viewer.id, note=note)
