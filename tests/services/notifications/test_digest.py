@@ -114,3 +114,13 @@ def test_the_clock_sends_last_week_s_digest_on_monday_morning_once(db, org, week
     assert week.last == next_monday - timedelta(days=1)
     assert [m["Subject"] for m in sink.to("south@example.com")] == [f"Weekly digest, {week.label}"]
     assert len(sink.to("north@example.com")) == 2
+
+
+def test_a_digest_whose_manager_left_before_it_was_mailed_stays_in_the_app(db, org, sink):
+    digest.prepare(db, digest.week(WEEK))
+    with db.write_session() as session:
+        session.execute(sa.delete(models.UserRegion).where(models.UserRegion.user_id == org.south_manager))
+    result = digest.deliver_digests(db)
+    assert (result.sent, result.not_mailed, result.retrying) == (1, 1, 0)
+    assert [m["To"] for m in sink.messages] == ["north@example.com"]
+    assert [state for _, _, state in digests(db)] == ["sent", "none"]

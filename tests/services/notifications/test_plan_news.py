@@ -198,3 +198,11 @@ class TestWithoutAMailServer:
         with db.session() as session:
             assert session.scalar(sa.select(models.Notification.mail_state)) == "none"
         assert sink.messages == []
+
+
+def test_a_disabled_store_manager_is_not_told_the_region_is(client_for, org, db, leeds, sink):
+    accounts.disable(db, LEEDS)
+    submit(client_for("shopper@example.com"), org, 4, **{k: "no" for k in yesno_keys(org.main)})
+    assert told(db, LEEDS) == [] and kinds(db, "north@example.com") == ["plan_opened"]
+    delivery.deliver(db)
+    assert [m["To"] for m in sink.messages] == ["north@example.com"]
