@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from audit.services.people import accounts
+from audit.storage import models
 from tests import actors, pdfs
 
 NOVEMBER = "from=2026-11-01&to=2026-11-30"
@@ -66,13 +68,18 @@ def test_the_store_report_pdf_coaches_from_the_guidance_with_the_regions_rate(or
     pdfs.render_every_page(response.content, tmp_path)
 
 
-def test_the_store_report_pdf_shows_the_action_plan_figures(org, leeds, client_for, tmp_path):
-    text = pdfs.text(client_for("north@example.com").get(f"/stores/NTH-001/report.pdf?{NOVEMBER}").content, tmp_path)
-    (plan,) = client_for("north@example.com").get("/api/stores/NTH-001/plans").json()["plans"]
+def test_the_store_report_pdf_shows_the_action_plan_figures(db, org, leeds, client_for, tmp_path):
+    manager = client_for("north@example.com")
+    text = pdfs.text(manager.get(f"/stores/NTH-001/report.pdf?{NOVEMBER}").content, tmp_path)
+    (plan,) = manager.get("/api/stores/NTH-001/plans").json()["plans"]
     assert {i["key"] for i in plan["items"]} == {"warm_greeting", "respectful_throughout"}
     # (pdftotext reads the labels' line, then the figures'); the warm greeting failed on the 5th and the 6th
-    figures = "ACTION PLAN BEHAVIOURS IN IT VERIFIED FIXED STILL FAILING REPEAT FAILURES Open 2 0 0 1"
-    assert figures in text
+    assert "ACTION PLAN BEHAVIOURS IN IT VERIFIED FIXED STILL FAILING REPEAT FAILURES Open 2 0 0 1" in text
+    assert "OVERDUE" not in text
+    with db.write_session() as session:  # the plan was due yesterday and nobody submitted it
+        session.execute(sa.update(models.ActionPlan).values(respond_by=db.settings.today() - timedelta(days=1)))
+    text = pdfs.text(manager.get(f"/stores/NTH-001/report.pdf?{NOVEMBER}").content, tmp_path)
+    assert "REPEAT FAILURES Open 2 0 0 1 OVERDUE" in text  # the flag under the state
 
 
 @pytest.mark.parametrize("who", ["north@example.com", "leeds@example.com"], ids=["region", "store"])
