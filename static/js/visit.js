@@ -1,6 +1,7 @@
 /* The visit form: one section per screen with a stepper, Back and Next; every change
  * saved at once as a draft under the audit's UUID and restored exactly on reload;
- * photos downscaled on the phone and kept until sent; a review screen that lists what
+ * photos (of a photo item, beside any other answer, of the visit) downscaled on the
+ * phone and kept until sent; a review screen that lists what
  * is missing by section before Submit moves the audit to the outbox. A visit whose
  * window has not opened yet (where the store is) can be read, not filled or submitted.
  */
@@ -18,6 +19,7 @@
   const zone = form.dataset.zone || undefined;
   const MAX_SIDE = 1600;
   const PHOTO_BYTES = 240 * 1024;
+  const ANSWER_PHOTOS = 5; // beside one answer, as the server takes them
   const REVIEW = "review";
   const TIME_LABELS = { started_at: "Started", finished_at: "Ended" };
   const FIELDS = { assignment: "Visit", store: "Store", id: "Audit", notes: "Your account", photos: "Photos" };
@@ -71,6 +73,8 @@
   function sectionOf(fieldset) { return fieldset.closest("section.section"); }
   function step(key) { return document.getElementById("s-" + key); }
   function required(fieldset) { return fieldset.dataset.required !== undefined; }
+  /* a photo item's photo is its answer; any other card may carry photos beside its answer */
+  function photoItem(key) { const f = key && itemOf(key); return Boolean(f && f.dataset.type === "photo"); }
   function question(fieldset) { return $("legend", fieldset).firstChild.textContent.trim(); }
   function titleOf(section) { return $("[data-title]", section).textContent; }
 
@@ -87,7 +91,7 @@
 
   /* A sent-back audit starts from what the shopper sent last time. */
   function earlier(sent) {
-    const photos = {};
+    const photos = Object.assign({}, sent.photos);
     const seen = {};
     items().forEach(function (fieldset) {
       const key = fieldset.dataset.key;
@@ -297,7 +301,8 @@
     });
     const photos = $("[data-review-photos]");
     photos.textContent = "";
-    Object.keys(draft.photos).forEach(function (key) {
+    items().forEach(function (fieldset) { // in the checklist's order: photo items and photos beside answers
+      const key = fieldset.dataset.key;
       (draft.photos[key] || []).forEach(function (id) {
         const b = el("button", "", "shot");
         b.type = "button";
@@ -349,10 +354,14 @@
         photoProblem(key, "“" + file.name + "” is not a photo this phone can read: choose a JPEG, PNG or WebP picture.");
         continue;
       }
+      const list = photoList(key);
+      if (key && !photoItem(key) && list.length >= ANSWER_PHOTOS) {
+        photoProblem(key, "At most " + ANSWER_PHOTOS + " photos beside one answer: remove one to add another.");
+        break;
+      }
       const id = uuid();
       await store.putPhoto({ id: id, audit: draft.id, blob: blob, type: "image/jpeg", uploaded: false });
-      const list = photoList(key);
-      if (key) {
+      if (photoItem(key)) {
         // one photo per checklist item: a new one replaces the old
         list.splice(0).forEach(function (old) { store.deletePhoto(old); });
         if (draft.answers[key] === "na") delete draft.answers[key];
@@ -361,7 +370,7 @@
         clearProblem(key);
       }
       list.push(id);
-      if (key) draft.answers[key] = id;
+      if (photoItem(key)) draft.answers[key] = id;
     }
     await save();
     await showThumbs(key);
@@ -371,7 +380,7 @@
   async function removePhoto(key, id) {
     const list = photoList(key);
     list.splice(list.indexOf(id), 1);
-    if (key) delete draft.answers[key];
+    if (photoItem(key)) delete draft.answers[key];
     await save();
     store.deletePhoto(id);
     await showThumbs(key);
@@ -390,7 +399,7 @@
       if (photo) {
         urls[id] = urls[id] || URL.createObjectURL(photo.blob);
         img.src = urls[id];
-        img.alt = key ? "Photo for this item" : "Photo of the visit";
+        img.alt = key ? "Photo for: " + question(itemOf(key)) : "Photo of the visit";
       } else {
         // sent with an earlier revision: the server keeps it, this phone may not have it
         img.src = "/photos/" + encodeURIComponent(id);
@@ -406,6 +415,7 @@
       figures.push(figure);
     }
     thumbs.replaceChildren.apply(thumbs, figures);
+    markPhotos(key);
   }
 
   /* ---- guidance and comment: small buttons that open in place ---- */
@@ -416,6 +426,15 @@
     const has = Boolean(draft.comments[key]);
     tool.classList.toggle("has", has);
     tool.lastChild.textContent = has ? "Comment (written)" : "Comment";
+  }
+
+  /* the card's camera button says at a glance that photos sit beside the answer */
+  function markPhotos(key) {
+    const tool = key && $('#i-' + CSS.escape(key) + ' [data-photo-tool]');
+    if (!tool) return;
+    const count = photoList(key).length;
+    tool.classList.toggle("has", count > 0);
+    tool.lastChild.textContent = count ? "Add a photo (" + count + " added)" : "Add a photo";
   }
 
   function toggleTool(button) {
@@ -526,6 +545,11 @@
     Object.keys(draft.comments).forEach(function (key) {
       if (!answers[key] && draft.comments[key]) answers[key] = { value: null, comment: draft.comments[key] };
     });
+    Object.keys(draft.photos).forEach(function (key) {
+      if (photoItem(key) || !itemOf(key) || !draft.photos[key].length) return;
+      answers[key] = answers[key] || { value: null, comment: draft.comments[key] || "" };
+      answers[key].photos = draft.photos[key].slice();
+    });
     return {
       id: draft.id, store: draft.store, checklist: draft.checklist, checklist_version: draft.version,
       assignment: assignment, started_at: iso(draft.started_at), finished_at: iso(draft.finished_at),
@@ -579,7 +603,7 @@
     said.textContent = "This visit opens " + dates.day(opens) + ": it can be submitted from that day.";
     said.className = "opens-note";
     all("input, textarea").forEach(function (f) { f.disabled = true; }); // guidance still opens
-    all("[data-comment-tool]").forEach(function (b) { b.hidden = true; });
+    all("[data-comment-tool], [data-photo-tool]").forEach(function (b) { b.hidden = true; });
     $("[data-submit]").disabled = true;
     return true;
   }

@@ -23,7 +23,7 @@ from tests.e2e.conftest import (
     visit_links,
     wait_until_sent,
 )
-from tests.e2e.phone import fill, review, show, submit
+from tests.e2e.phone import fill, go_to, review, show, submit
 
 pytestmark = pytest.mark.e2e
 ITEMS = 37  # the default checklist
@@ -393,3 +393,66 @@ def test_a_visit_reported_from_another_phone_can_be_taken_off_this_one(
     expect(page.locator("li.queued")).to_have_count(0)
     wait_until_sent(page)
     assert len(stored_audits(server.settings)) == 1
+
+
+def test_a_photo_beside_a_yes_no_answer_taken_offline_survives_a_reload_and_shows_beside_it(
+    server: Server, playwright: Playwright, tmp_path: Path
+):
+    phone = open_phone(playwright, tmp_path / "profile")
+    try:
+        page = phone.new_page()
+        sign_in_at(page, server.base)
+        page.locator("body[data-offline-ready=true]").wait_for(state="attached", timeout=15_000)
+        phone.set_offline(True)
+        server.stop()
+        page.goto(server.base + visit_links(page)[0])
+        photo = a_photo(tmp_path)
+        fill(page, photo)
+        go_to(page, "greeting")
+        card = page.locator("#i-stopped_task")
+        card.locator(".choice", has_text="No").tap()
+        tool = card.locator("[data-photo-tool]")
+        expect(tool).not_to_have_class(re.compile(r"\bhas\b"))
+        for _ in range(2):
+            tool.locator("input[type=file]").set_input_files(str(photo))
+        expect(card.locator(".thumbs img")).to_have_count(2)
+        expect(tool).to_have_class(re.compile(r"\bhas\b"))  # the card says it has photos
+        expect(tool).to_contain_text("Add a photo (2 added)")
+        card.locator(".thumbs figure").last.get_by_role("button", name="Remove photo").tap()
+        expect(card.locator(".thumbs img")).to_have_count(1)
+        expect(tool).to_contain_text("Add a photo (1 added)")
+
+        page.reload()
+        page.locator("#visit[data-ready]").wait_for(state="attached")
+        go_to(page, "greeting")
+        card = page.locator("#i-stopped_task")
+        expect(card.locator(".thumbs img")).to_have_count(1)
+        expect(card.locator("[data-photo-tool]")).to_have_class(re.compile(r"\bhas\b"))
+        assert card.locator("input[value=no]").is_checked()
+        review(page)
+        shots = page.locator("[data-review-photos] img")
+        expect(shots).to_have_count(2)  # in the checklist's order: beside the answer, then the receipt
+        expect(shots.first).to_have_attribute("alt", re.compile("^Photo for: Did staff stop"))
+        expect(shots.last).to_have_attribute("alt", re.compile("^Photo for: Photo of the receipt"))
+        submit(page)
+        page.wait_for_url("**/outbox")
+        expect(page.locator("[data-outbox-count]")).to_have_text("1")
+        assert stored_audits(server.settings) == []
+
+        server.start()
+        phone.set_offline(False)
+        page.goto(server.base + "/")
+        wait_until_sent(page)
+        [audit] = stored_audits(server.settings)
+        assert len(audit["answers"]) == ITEMS and audit["answers"]["stopped_task"] == "no"
+        assert sorted(audit["photos"]) == [("receipt_photo", "image/jpeg"), ("stopped_task", "image/jpeg")]
+
+        page.goto(f"{server.base}/audits/{audit['id']}")
+        row = page.locator("tr", has_text="Did staff stop what they were doing")
+        beside = row.locator("img.thumb")
+        expect(beside).to_have_count(1)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=beside.element_handle())
+        expect(row).to_contain_text("No")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        phone.close()
