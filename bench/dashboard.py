@@ -1,10 +1,13 @@
-"""Dashboard latency at scale: branch comparison, store page and behaviour heatmap.
+"""Dashboard latency at scale: the home overview, branch comparison (page, CSV, JSON),
+store page, behaviour heatmap and action plan page.
 
 Fills a database with `audit demo --stores N --months M` (2000 x 24 is about
-200,000 audits), then times each page server side (the app in process, signed in
-as the owner, warm: templates rendered, no network) and, as the baseline in the
-same run, a one-row indexed lookup of a store by its code. Prints p50/p95 and the
-ratio of each page's p95 to the baseline's.
+200,000 audits; its weak audits open action plans as real ones do), then times each
+page server side (the app in process, signed in as the owner, warm: templates
+rendered, no network) and, as the baseline in the same run, a one-row indexed lookup
+of a store by its code. The store page and the plan page are those of the region's
+store with the largest open plan, so their plan figures are there to compute. Prints
+p50/p95 and the ratio of each page's p95 to the baseline's.
 
     .venv/bin/python bench/dashboard.py [--stores 2000] [--months 24] [--runs 20] [--database-url URL] [--keep DIR]
 """
@@ -47,6 +50,20 @@ def timed(call, runs: int) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
 
 
+def _largest_open_plan(session: sa.orm.Session, region: str) -> str:
+    """The region's store whose open plan lists the most behaviours (its first store without one)."""
+    store = sa.select(models.Store.code).join(models.Region, models.Region.id == models.Store.region_id)
+    store = store.where(models.Region.code == region)
+    largest = session.scalar(
+        store.join(models.ActionPlan, models.ActionPlan.open_store_id == models.Store.id)
+        .join(models.PlanItem, models.PlanItem.plan_id == models.ActionPlan.id)
+        .group_by(models.Store.code)
+        .order_by(sa.func.count().desc(), models.Store.code)
+        .limit(1)
+    )
+    return largest or session.scalar(store.order_by(models.Store.code).limit(1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stores", type=int, default=2000)
@@ -69,6 +86,11 @@ def main() -> None:
         answers = session.scalar(sa.select(sa.func.count()).select_from(models.Answer))
         region = session.scalar(sa.select(models.Region.code).order_by(models.Region.code))
         store = session.scalar(sa.select(models.Store.code).order_by(models.Store.code))
+        plans = dict(
+            session.execute(sa.select(models.ActionPlan.state, sa.func.count()).group_by(models.ActionPlan.state)).all()
+        )
+        items = session.scalar(sa.select(sa.func.count()).select_from(models.PlanItem))
+        planned = _largest_open_plan(session, region)
 
     def baseline() -> None:
         with db.engine.connect() as conn:
@@ -78,14 +100,20 @@ def main() -> None:
     with TestClient(app) as client:
         actors.sign_in(client, *OWNER)
         pages = {
+            "home overview": "/",
             "branch comparison": f"/regions/{region}",
-            "store page": f"/stores/{store}",
+            "comparison CSV": f"/regions/{region}/comparison.csv",
+            "comparison JSON": f"/api/regions/{region}/comparison",
+            "store page": f"/stores/{planned}",
+            "store scores JSON": f"/api/stores/{planned}/scores",
             "behaviour heatmap": f"/regions/{region}/behaviours",
+            "plan page": f"/stores/{planned}/plan",
         }
         base50, base95 = timed(baseline, args.runs * 5)
         backend = "PostgreSQL" if args.database_url else "SQLite"
         print(f"Dashboards at scale: {backend}, {audits} audits, {answers} answers")
         print(f"  (demo built in {built:.0f} s; last 90 days; {args.runs} warm runs each)")
+        print(f"  action plans: {plans} with {items} behaviours; {planned}'s open plan the largest in {region}")
         print(f"  baseline: one indexed store lookup  p50 {base50:7.2f} ms  p95 {base95:7.2f} ms")
         for name, path in pages.items():
             assert client.get(path).status_code == 200, path

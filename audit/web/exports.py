@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -10,6 +11,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from audit.services.plans import views as plan_views
 from audit.services.scores import comparison, exports, stores
 from audit.web.api import json_response
 from audit.web.auth import viewer_of
@@ -35,7 +37,7 @@ def _stamp(request: Request) -> str:
 async def comparison_csv(request: Request) -> Response:
     code = request.path_params["code"]
     result = await build(request, comparison.branch_comparison, period_of(request))
-    header = ["rank", "store", "name", "score", "audits", "previous_score", "change"]
+    header = ["rank", "store", "name", "score", "audits", "previous_score", "change", *exports.PLAN_HEADER]
     header += [f"section_{key}" for key, _ in result.sections]
     rows = (
         [
@@ -46,6 +48,7 @@ async def comparison_csv(request: Request) -> Response:
             r.score.count if r.score else 0,
             r.previous.score if r.previous else None,
             r.change,
+            *exports.plan_cells(r.plans),
             *[r.sections.get(key) for key, _ in result.sections],
         ]
         for r in result.rows
@@ -73,6 +76,32 @@ def _chain(first: list[Any] | None, rest: Iterator[list[Any]]) -> Iterator[list[
         yield from rest
 
 
+class PlanFiguresOut(BaseModel):
+    """A store's action plan figures: its plan not closed (at most one), and its repeat failures."""
+
+    state: str | None = Field(description="open, submitted or accepted; null when no plan is open")
+    overdue: bool = Field(description="a due date passed before submission or verification")
+    behaviours: int = Field(description="failed behaviours in the open plan")
+    fixed: int = Field(description="of them, verified fixed by a later counted audit")
+    still_failing: int = Field(description="of them, failed again by a later counted audit")
+    repeat_failures: int = Field(description="behaviours failed in two counted audits in a row in the period")
+
+    @classmethod
+    def of(cls, plans: plan_views.StorePlans) -> PlanFiguresOut:
+        return cls(
+            state=plans.state, overdue=plans.overdue, behaviours=plans.behaviours, fixed=plans.fixed,
+            still_failing=plans.still_failing, repeat_failures=plans.repeat_failures,
+        )  # fmt: skip
+
+
+class PlanTotalsOut(BaseModel):
+    """The region's action plan figures, summed over its stores."""
+
+    open: int = Field(description="stores with an open plan (open, submitted or accepted)")
+    overdue: int = Field(description="of them, plans overdue")
+    repeat_failures: int = Field(description="behaviours failed in two counted audits in a row, all stores")
+
+
 class BranchOut(BaseModel):
     rank: int | None
     store: str
@@ -82,6 +111,7 @@ class BranchOut(BaseModel):
     previous_score: float | None
     change: float | None
     sections: dict[str, float | None]
+    plan: PlanFiguresOut
 
 
 class ComparisonOut(BaseModel):
@@ -93,6 +123,7 @@ class ComparisonOut(BaseModel):
     checklist: str
     score: float | None
     audits: int
+    plans: PlanTotalsOut
     branches: list[BranchOut]
 
 
@@ -113,6 +144,7 @@ class StoreScoresOut(BaseModel):
     previous_score: float | None
     sections: dict[str, float | None]
     months: list[MonthOut]
+    plan: PlanFiguresOut
 
 
 async def comparison_json(request: Request) -> Response:
@@ -125,6 +157,7 @@ async def comparison_json(request: Request) -> Response:
             checklist=result.checklist,
             score=result.score.score if result.score else None,
             audits=result.score.count if result.score else 0,
+            plans=PlanTotalsOut(**asdict(plan_views.totals(r.plans for r in result.rows))),
             branches=[
                 BranchOut(
                     rank=r.rank,
@@ -135,6 +168,7 @@ async def comparison_json(request: Request) -> Response:
                     previous_score=r.previous.score if r.previous else None,
                     change=r.change,
                     sections=r.sections,
+                    plan=PlanFiguresOut.of(r.plans),
                 )
                 for r in result.rows
             ],
@@ -156,5 +190,6 @@ async def store_scores_json(request: Request) -> Response:
             months=[
                 MonthOut(month=m, score=a.score if a else None, audits=a.count if a else 0) for m, a in result.months
             ],
+            plan=PlanFiguresOut.of(result.plans),
         )
     )

@@ -1,11 +1,15 @@
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
 
 from audit.domain import checklist
 from audit.services import checklists
 from audit.services.company import organisation
 from audit.services.planning import assignments
+from audit.services.scores import exports
+from audit.storage import models
 from tests import actors
 
 PERIOD = "from=2026-10-01&to=2026-11-30"
@@ -211,3 +215,64 @@ def test_the_answers_csv_carries_each_question_from_the_audits_own_version(clien
     assert greeting[second["id"]]["question"] == "Did staff greet you warmly?"
     wait = next(r for r in rows if r["item"] == "wait_seconds")
     assert wait["question"] == org.main.item("wait_seconds").question
+
+
+def weak_store(client_for, org, db) -> int:
+    """NTH-001 with an overdue open plan: every yes/no behaviour failed, then a visit that fixes
+    all but two of them (so two still failing, two repeat failures). Returns its behaviours."""
+    shopper = client_for("shopper@example.com")
+    keys = [i.key for i in org.main.items if i.type == "yesno" and i.points > 0]
+    for days, failed in ((4, keys), (3, ["stopped_task", "warm_greeting"])):
+        finished = actors.VISIT_END - timedelta(days=days)
+        answers = actors.answers_for(org.main, **{k: "no" for k in failed})
+        assert (
+            shopper.post("/api/audits", json=actors.body(org.main, finished=finished, answers=answers)).status_code
+            == 201
+        )
+    with db.write_session() as session:
+        session.execute(sa.update(models.ActionPlan).values(respond_by=db.settings.today() - timedelta(days=1)))
+    return len(keys)
+
+
+def test_the_comparison_csv_carries_each_stores_plan_figures(client_for, org, db):
+    behaviours = weak_store(client_for, org, db)
+    rows = rows_of(client_for("north@example.com").get(f"/regions/NTH/comparison.csv?{PERIOD}"))
+    header = rows[0]
+    assert header[7:13] == exports.PLAN_HEADER and header[13].startswith("section_")
+    by_store = {r[1]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    plans = {k: v for k, v in by_store["NTH-001"].items() if k in exports.PLAN_HEADER}
+    assert plans == {
+        "plan_state": "open", "plan_overdue": "yes", "plan_behaviours": str(behaviours),
+        "plan_fixed": str(behaviours - 2), "plan_still_failing": "2", "repeat_failures": "2",
+    }  # fmt: skip
+    assert [by_store["NTH-002"][k] for k in exports.PLAN_HEADER] == ["", "no", "0", "0", "0", "0"]
+
+
+def test_the_json_twins_carry_the_plan_figures_the_pages_show(client_for, org, db):
+    behaviours = weak_store(client_for, org, db)
+    manager = client_for("north@example.com")
+    comparison = manager.get(f"/api/regions/NTH/comparison?{PERIOD}").json()
+    assert comparison["plans"] == {"open": 1, "overdue": 1, "repeat_failures": 2}
+    plan = {b["store"]: b["plan"] for b in comparison["branches"]}
+    expected = {
+        "state": "open", "overdue": True, "behaviours": behaviours, "fixed": behaviours - 2, "still_failing": 2,
+        "repeat_failures": 2,
+    }  # fmt: skip
+    assert plan["NTH-001"] == expected
+    assert plan["NTH-002"] == {**expected, "state": None, "overdue": False, "behaviours": 0, "fixed": 0,
+                               "still_failing": 0, "repeat_failures": 0}  # fmt: skip
+    assert "Action plans: 1 open, 1 overdue; 2 repeat failures" in manager.get(f"/regions/NTH?{PERIOD}").text
+    assert manager.get(f"/api/stores/NTH-001/scores?{PERIOD}").json()["plan"] == expected
+    # a period before the visits: the open plan is still open, the repeat failures are of the period
+    earlier = manager.get("/api/stores/NTH-001/scores?from=2026-01-01&to=2026-01-31").json()["plan"]
+    assert earlier == {**expected, "repeat_failures": 0}
+
+
+def test_the_plan_figures_are_in_the_openapi_document(anonymous):
+    schemas = anonymous.get("/api/openapi.json").json()["components"]["schemas"]
+    assert schemas["BranchOut"]["properties"]["plan"] == {"$ref": "#/components/schemas/PlanFiguresOut"}
+    assert "plan" in schemas["StoreScoresOut"]["properties"] and "plans" in schemas["ComparisonOut"]["properties"]
+    assert set(schemas["PlanFiguresOut"]["properties"]) == {
+        "state", "overdue", "behaviours", "fixed", "still_failing", "repeat_failures",
+    }  # fmt: skip
+    assert "two counted audits in a row" in schemas["PlanFiguresOut"]["properties"]["repeat_failures"]["description"]

@@ -4,6 +4,7 @@ and the region comparison."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -79,9 +80,27 @@ class PlanView:
         return sum(1 for i in self.items if i.verification == verification)
 
     @property
+    def to_answer(self) -> list[ItemView]:
+        """Behaviours not yet fixed that still lack what will change, who or by when."""
+        return [
+            i for i in self.items if i.verification != Verification.FIXED and not (i.action and i.owner and i.due_on)
+        ]
+
+    @property
     def complete(self) -> bool:
         """Every behaviour not yet fixed is answered: the plan may be submitted."""
-        return all(i.action and i.owner and i.due_on for i in self.items if i.verification != Verification.FIXED)
+        return not self.to_answer
+
+    @property
+    def to_work_on(self) -> list[ItemView]:
+        """The behaviours not yet fixed, still failing first: what the store works on, in the
+        order it matters (the page folds the fixed ones away)."""
+        live = [i for i in self.items if i.verification != Verification.FIXED]
+        return sorted(live, key=lambda i: i.verification != Verification.STILL_FAILING)
+
+    @property
+    def fixed(self) -> list[ItemView]:
+        return [i for i in self.items if i.verification == Verification.FIXED]
 
 
 @dataclass(frozen=True)
@@ -177,26 +196,35 @@ class StorePlans:
     repeat_failures: int = 0
 
 
+@dataclass(frozen=True)
+class PlanTotals:
+    """A region's plan figures: stores with a plan not closed, how many of those are overdue,
+    and the repeat failures of all its stores in the period."""
+
+    open: int
+    overdue: int
+    repeat_failures: int
+
+
+def totals(stores: Iterable[StorePlans]) -> PlanTotals:
+    """The region's figures from its stores' (so the page, the CSV and the JSON add up alike)."""
+    stores = list(stores)
+    return PlanTotals(
+        sum(1 for s in stores if s.state), sum(1 for s in stores if s.state and s.overdue),
+        sum(s.repeat_failures for s in stores),
+    )  # fmt: skip
+
+
 def figures(
     session: Session, store_ids: list[int], period: Period, checklist: str, today: date
 ) -> dict[int, StorePlans]:
     """The figures of these stores: two queries for their open plans, one for their failures."""
     if not store_ids:
         return {}
-    plans = list(session.scalars(sa.select(models.ActionPlan).where(models.ActionPlan.open_store_id.in_(store_ids))))
-    items: dict[int, list[rules.Answer]] = defaultdict(list)
-    if plans:
-        for plan_id, action, owner, due_on, verification in session.execute(
-            sa.select(
-                models.PlanItem.plan_id, models.PlanItem.action, models.PlanItem.owner, models.PlanItem.due_on,
-                models.PlanItem.verification,
-            ).where(models.PlanItem.plan_id.in_([p.id for p in plans]))
-        ):  # fmt: skip
-            items[plan_id].append(rules.Answer(action, owner, due_on, Verification(verification)))
+    plans = open_plans(session, models.ActionPlan.open_store_id.in_(store_ids))
     repeats = repeat_failures(session, store_ids, period, checklist)
     result = {store_id: StorePlans(repeat_failures=len(repeats.get(store_id, ()))) for store_id in store_ids}
-    for plan in plans:
-        answers = items[plan.id]  # type: ignore[index]
+    for plan, answers in plans:
         result[plan.store_id] = StorePlans(
             plan.state,
             rules.overdue(State(plan.state), plan.respond_by, answers, today),
@@ -206,6 +234,25 @@ def figures(
             len(repeats.get(plan.store_id, ())),
         )
     return result
+
+
+def open_plans(
+    session: Session, where: sa.ColumnElement[bool] | None = None
+) -> list[tuple[models.ActionPlan, list[rules.Answer]]]:
+    """The plans not closed (of the stores `where` picks, or all), each with the answers of its
+    behaviours, which say whether it is overdue: two queries, whatever the number of plans."""
+    query = sa.select(models.ActionPlan).where(models.ActionPlan.open_store_id.is_not(None))
+    plans = list(session.scalars(query if where is None else query.where(where)))
+    items: dict[int, list[rules.Answer]] = defaultdict(list)
+    if plans:
+        for plan_id, action, owner, due_on, verification in session.execute(
+            sa.select(
+                models.PlanItem.plan_id, models.PlanItem.action, models.PlanItem.owner, models.PlanItem.due_on,
+                models.PlanItem.verification,
+            ).where(models.PlanItem.plan_id.in_([p.id for p in plans]))
+        ):  # fmt: skip
+            items[plan_id].append(rules.Answer(action, owner, due_on, Verification(verification)))
+    return [(plan, items[plan.id]) for plan in plans]  # type: ignore[index]
 
 
 def repeat_failures(

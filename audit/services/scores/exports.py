@@ -25,6 +25,7 @@ from audit.domain.checklist import Checklist
 from audit.domain.periods import Period
 from audit.services import checklists, scoped
 from audit.services.access import Viewer
+from audit.services.plans.views import StorePlans
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -37,6 +38,13 @@ ANSWER_HEADER = [
     "earned", "possible", "failed", "comment",
 ]  # fmt: skip
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# a store's action plan figures, in the comparison CSV after its scores (empty state: no plan not closed)
+PLAN_HEADER = ["plan_state", "plan_overdue", "plan_behaviours", "plan_fixed", "plan_still_failing", "repeat_failures"]
+
+
+def plan_cells(plans: StorePlans) -> list[Any]:
+    """The cells of `PLAN_HEADER` for one store."""
+    return [plans.state, plans.overdue, plans.behaviours, plans.fixed, plans.still_failing, plans.repeat_failures]
 
 
 def cell(value: Any) -> Any:
