@@ -100,6 +100,12 @@ async def change_password(request: Request) -> Response:
         token = await run_in_threadpool(
             accounts.change_password, request.app.state.db, viewer, current, new, client_address(request)
         )
+    except accounts.Throttled as exc:
+        seconds = max(1, math.ceil((exc.until - accounts.models.now()).total_seconds()))
+        error = f"Too many wrong passwords. Try again in {_in_words(seconds)}."
+        response = _render(request, "password.html", {"errors": {"current_password": error}}, 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
     except Invalid as exc:
         return _render(request, "password.html", {"errors": {p.field: p.message for p in exc.problems}}, 422)
     start_session(request, token, viewer)
@@ -109,6 +115,14 @@ async def change_password(request: Request) -> Response:
 async def security_events(request: Request) -> Response:
     kind = request.query_params.get("kind", "")
     rows = await run_in_threadpool(accounts.events, request.app.state.db, kind)
-    kinds = ["signed_in", "sign_in_failed", "signed_out", "password_changed", "user_created", "user_disabled"]
+    kinds = [
+        "signed_in",
+        "sign_in_failed",
+        "signed_out",
+        "password_changed",
+        "password_change_failed",
+        "user_created",
+        "user_disabled",
+    ]
     zone = ZoneInfo(request.app.state.settings.timezone)
     return _render(request, "security.html", {"events": rows, "kind": kind, "kinds": kinds, "zone": zone})

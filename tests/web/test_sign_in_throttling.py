@@ -242,3 +242,30 @@ def test_behind_a_trusted_router_each_person_has_their_own_address_count(app, or
     with db.session() as session:
         clients = set(session.scalars(sa.select(models.SecurityEvent.client).where(models.SecurityEvent.client != "")))
     assert clients == {"198.51.100.7", "198.51.100.8"}
+
+
+def change_password(client: TestClient, current: str, new: str = "a-brand-new-password-7"):
+    data = {"current_password": current, "new_password": new, "confirm_password": new}
+    return client.post("/account/password", data=data)
+
+
+def test_guessing_the_current_password_on_an_open_session_waits_like_a_sign_in(client_for, clock, db):
+    nia = client_for("north@example.com")
+    for _ in range(5):
+        response = change_password(nia, WRONG)
+        assert response.status_code == 422 and "the current password is not right" in response.text
+    refused = change_password(nia, actors.PASSWORD)  # even the right one must wait now
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
+    assert "Too many wrong passwords. Try again in 2 seconds." in refused.text
+    with db.session() as session:
+        user = session.scalar(sa.select(models.User).where(models.User.email == "north@example.com"))
+        failures = session.scalars(
+            sa.select(models.SecurityEvent.kind).where(models.SecurityEvent.kind == "password_change_failed")
+        ).all()
+    assert accounts._verify(user.password_hash, actors.PASSWORD) and len(failures) == 5
+    with browser(nia.app) as fresh:  # the same count stands in front of signing in with that email
+        assert login(fresh, "north@example.com", actors.PASSWORD).status_code == 429
+    clock.advance(2)
+    assert change_password(nia, actors.PASSWORD).status_code == 303
+    with browser(nia.app) as fresh:
+        assert login(fresh, "north@example.com", "a-brand-new-password-7").status_code == 303

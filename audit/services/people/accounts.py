@@ -327,11 +327,19 @@ def set_password(db: Database, email: str, password: str, actor_id: int | None =
 
 
 def change_password(db: Database, viewer: Viewer, current: str, new: str, client: str = "") -> str:
-    """The signed-in person changes their own password; returns a fresh session token."""
+    """The signed-in person changes their own password; returns a fresh session token.
+
+    The current password is guessed as at sign-in (a session left open on a shared phone),
+    so each try is counted against the person's email as a sign-in is, and Throttled alike."""
+    reserved = _reserve(db, [("email", viewer.email)])
     with db.session() as session:
         stored = session.scalar(sa.select(models.User.password_hash).where(models.User.id == viewer.id))
-    if not _verify(stored or _DUMMY_HASH, current) or stored is None:
+    if not _verify(stored or _DUMMY_HASH, current[:MAX_PASSWORD]) or stored is None:
+        with db.write_session() as session:
+            record(session, "password_change_failed", viewer.email, viewer.id, viewer.id, client=client)
         raise Invalid(problems=[Problem("current_password", "the current password is not right")])
+    with db.write_session() as session:
+        _release(db, session, reserved)
     if new == current:
         raise Invalid(problems=[Problem("new_password", "choose a password different from the current one")])
     set_password(db, viewer.email, new, actor_id=viewer.id)
