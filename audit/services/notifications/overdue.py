@@ -3,17 +3,14 @@ per plan and due date (a plan overdue again when a later date passes is told aga
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from audit.domain import plans as rules
-from audit.domain.plans import State, Verification
+from audit.domain.plans import State
 from audit.services.notifications.inbox import told_already
 from audit.services.notifications.plan_news import tell_region
+from audit.services.plans import views
 from audit.storage import models
 from audit.storage.db import Database
 
@@ -30,25 +27,11 @@ def passed_due(plan: models.ActionPlan, answers: Sequence[rules.Answer], today: 
     return max(dates)
 
 
-def _open_plans(session: Session) -> list[tuple[models.ActionPlan, list[rules.Answer]]]:
-    # TODO(notifications): plans.views.open_plans once it is committed (the same two queries)
-    plans = list(session.scalars(sa.select(models.ActionPlan).where(models.ActionPlan.open_store_id.is_not(None))))
-    items: dict[int, list[rules.Answer]] = defaultdict(list)
-    if plans:
-        query = sa.select(
-            models.PlanItem.plan_id, models.PlanItem.action, models.PlanItem.owner, models.PlanItem.due_on,
-            models.PlanItem.verification,
-        ).where(models.PlanItem.plan_id.in_([p.id for p in plans]))  # fmt: skip
-        for plan_id, action, owner, due_on, verification in session.execute(query):
-            items[plan_id].append(rules.Answer(action, owner, due_on, Verification(verification)))
-    return [(plan, items[plan.id]) for plan in plans]  # type: ignore[index]
-
-
 def tell(db: Database, today: date) -> int:
     """Tells the region of each plan newly overdue; how many plans. It reads first, and takes
     the write lock only when there is something new to tell."""
     with db.session() as session:
-        found = {plan.id: (plan, when) for plan, answers in _open_plans(session)
+        found = {plan.id: (plan, when) for plan, answers in views.open_plans(session)
                  if (when := passed_due(plan, answers, today)) is not None}  # fmt: skip
         keys = {f"plan:{plan_id}:overdue:{when.isoformat()}": plan_id for plan_id, (_, when) in found.items()}
         new = [keys[k] for k in sorted(set(keys) - told_already(session, keys))]
