@@ -74,7 +74,7 @@ def _figures(
     """Per behaviour, the store's and the region's failures over the region's counted audits
     of `span` (one GROUP BY), and how many counted audits the store had."""
     audits = (
-        comparison._audits_in(span.start, span.end, checklist)  # the counted audits, as the region report selects them
+        comparison.audits_in(span.start, span.end, checklist)  # the counted audits, as the region report selects them
         .join(models.Store, models.Store.id == models.Audit.store_id)
         .where(models.Store.region_id == region_id)
     )

@@ -62,7 +62,9 @@ class Comparison:
     checklists: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _audits_in(start: datetime, end: datetime, checklist: str) -> sa.Select:
+def audits_in(start: datetime, end: datetime, checklist: str) -> sa.Select:
+    """(id, store, score) of the counted audits of one checklist finished in [start, end): the one
+    selection every region-wide figure (comparison, heatmap, coaching) starts from."""
     return (
         sa.select(models.Audit.id, models.Audit.store_id, models.Audit.score)
         .join(models.ChecklistVersion, models.ChecklistVersion.id == models.Audit.checklist_version_id)
@@ -76,7 +78,7 @@ def _audits_in(start: datetime, end: datetime, checklist: str) -> sa.Select:
 
 
 def _store_scores(session: sa.orm.Session, region_id: int, start: datetime, end: datetime, checklist: str) -> dict:
-    audits = _audits_in(start, end, checklist).where(models.Audit.score.is_not(None)).subquery()
+    audits = audits_in(start, end, checklist).where(models.Audit.score.is_not(None)).subquery()
     query = (
         sa.select(audits.c.store_id, sa.func.avg(audits.c.score), sa.func.count())
         .join(models.Store, models.Store.id == audits.c.store_id)
@@ -87,7 +89,7 @@ def _store_scores(session: sa.orm.Session, region_id: int, start: datetime, end:
 
 
 def _section_scores(session: sa.orm.Session, region_id: int, start: datetime, end: datetime, checklist: str) -> dict:
-    audits = _audits_in(start, end, checklist).subquery()
+    audits = audits_in(start, end, checklist).subquery()
     query = (
         sa.select(audits.c.store_id, models.AuditSection.section_key, sa.func.avg(models.AuditSection.score))
         .join(models.AuditSection, models.AuditSection.audit_id == audits.c.id)
@@ -198,7 +200,7 @@ class Heatmap:
 
 
 def _failures(session: sa.orm.Session, region_id: int, start: datetime, end: datetime, checklist: str) -> sa.Select:
-    audits = _audits_in(start, end, checklist).subquery()
+    audits = audits_in(start, end, checklist).subquery()
     return (
         sa.select(
             models.Answer.item_key,
