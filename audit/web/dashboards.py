@@ -118,7 +118,7 @@ async def audit_page(request: Request) -> Response:
         "view": found,
         "a": found.audit,
         "spec": found.spec,
-        "zone": ZoneInfo(request.app.state.settings.timezone),
+        "zone": ZoneInfo(found.zone),
         "band": comparison.band,
         "sections": found.sections,
         "photos": found.photos,

@@ -18,7 +18,7 @@ from audit.services.audits import review
 from audit.services.scores import coaching
 from audit.storage import models
 from audit.storage.db import Database
-from audit.storage.models import ReviewState
+from audit.storage.models import ReviewState, Role
 
 
 class AnswerOut(BaseModel):
@@ -242,6 +242,7 @@ class AuditView:
     version: checklists.VersionName | None = None  # "v3 · 4 Dec 2026": the checklist version, readable
     for_store: bool = False  # the store's copy: no shopper, no internal items or notes, no history
     coaching: coaching.Coaching | None = None  # the store's copy: its missed behaviours with the guidance
+    zone: str = "UTC"  # the time zone its times are shown in (see `view`)
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -269,7 +270,7 @@ def view(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -
     spec = checklists.version(db, audit["checklist_version"])
     assert spec is not None
     query = (
-        sa.select(models.Region.code, models.Region.name, models.User.name, models.User.email)
+        sa.select(models.Region.code, models.Region.name, models.User.name, models.User.email, models.Store.timezone)
         .select_from(models.Audit)
         .join(models.Store, models.Store.id == models.Audit.store_id)
         .join(models.Region, models.Region.id == models.Store.region_id)
@@ -277,7 +278,7 @@ def view(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -
         .where(models.Audit.id == audit["id"])
     )
     with db.session() as session:
-        region, region_name, name, email = session.execute(query).one()
+        region, region_name, name, email, store_zone = session.execute(query).one()
     shopper = "" if for_store else f"{name} ({email})" if name and email else email or "not recorded"
     history = [] if for_store else review.history(db, audit["id"])
     photos = {
@@ -285,4 +286,9 @@ def view(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -
     }
     name = checklists.version_name(db, spec.version)
     coached = coaching.for_audit(db, audit, spec) if for_store else None
-    return AuditView(audit, spec, store_name, region, region_name, shopper, photos, history, name, for_store, coached)
+    # its shopper reads the visit's times as they were in the store, as the form showed them;
+    # staff read every audit in the company's zone, as their lists and reports show them
+    zone = store_zone if viewer.role == Role.SHOPPER and store_zone else db.settings.timezone
+    return AuditView(
+        audit, spec, store_name, region, region_name, shopper, photos, history, name, for_store, coached, zone
+    )
