@@ -172,6 +172,7 @@ def admin_routes() -> list[Route]:
         Route("/admin/checklists", guard(OWNER, checklists.index), methods=get),
         Route("/admin/checklists/preview", guard(OWNER, checklists.preview, max_body=UPLOAD_FORM), methods=post),
         Route("/admin/checklists/publish", guard(OWNER, checklists.publish, max_body=UPLOAD_FORM), methods=post),
+        Route(checklists.HELP, guard(OWNER, checklists.guide), methods=get),  # before {key}
         Route("/admin/checklists/{key}", guard(OWNER, checklists.show), methods=get),
         Route("/admin/checklists/{key}/versions/{version}", guard(OWNER, checklists.version), methods=get),
         Route("/admin/checklists/{key}/archive", guard(OWNER, checklists.archive), methods=post),

@@ -22,6 +22,7 @@ SCORED_TYPES: frozenset[str] = frozenset({"yesno", "scale", "choice", "number"})
 ITEM_TYPES: tuple[str, ...] = ("yesno", "scale", "choice", "number", "text", "photo")
 
 CHECKLIST_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RESERVED_KEYS = frozenset({"help"})  # /admin/checklists/help is the guide to checklist files
 ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Limits (docs/checklists.md, "Limits"): far above any real visit, low enough that a checklist
@@ -250,6 +251,8 @@ class _Parser:
         key = self._text(raw, "key", "checklist", MAX_KEY)
         if key and not CHECKLIST_KEY.match(key):
             self.fail("checklist", f"key {_shown(key)} must be lowercase letters, digits and hyphens")
+        elif key in RESERVED_KEYS:
+            self.fail("checklist", f"key {_shown(key)} is taken by a page of its own; choose another key")
         title = self._text(raw, "title", "checklist", MAX_TITLE)
         sections_raw = raw.get("sections")
         if not isinstance(sections_raw, list) or not sections_raw:

@@ -75,6 +75,7 @@ EXPECTED = {
     ("GET", "/admin/checklists"): (303, 200, 403, 403, 404),
     ("POST", "/admin/checklists/preview"): (303, 422, 403, 403, 404),
     ("POST", "/admin/checklists/publish"): (303, 422, 403, 403, 404),
+    ("GET", "/admin/checklists/help"): (303, 200, 403, 403, 404),
     ("GET", "/admin/checklists/{key}"): (303, 200, 403, 403, 404),
     ("GET", "/admin/checklists/{key}/versions/{version}"): (303, 200, 403, 403, 404),
     ("POST", "/admin/checklists/{key}/archive"): (303, 200, 403, 403, 404),  # the confirmation step

@@ -17,13 +17,13 @@ from starlette.responses import Response
 
 from audit.domain import checklist as spec_module
 from audit.domain.checklist_diff import bands_text
-from audit.errors import AppError, NotFound
+from audit.errors import AppError
 from audit.services import checklists
 from audit.settings import ROOT
 from audit.web.admin.forms import call, confirm, confirmed, db, errors_of, redirect, render, text, upload_text
 from audit.web.auth import viewer_of
 
-HELP = "/admin/checklists/help"  # docs/checklists.md, read-only
+HELP = "/admin/checklists/help"  # docs/checklists.md, read-only; its own route in audit/app.py
 
 
 def zone(request: Request) -> ZoneInfo:
@@ -90,14 +90,15 @@ async def publish(request: Request) -> Response:
     return redirect(f"/admin/checklists/{result.key}?published={result.version}")
 
 
+async def guide(request: Request) -> Response:
+    """The guide to checklist files: its own route, listed before /admin/checklists/{key} (the
+    key "help" is refused at upload, so no checklist is hidden behind it)."""
+    return render(request, "admin/checklist_help.html", {"doc": help_html()})
+
+
 async def show(request: Request) -> Response:
     key = request.path_params["key"]
-    try:
-        page = await call(checklists.page, db(request), key)
-    except NotFound:
-        if key == HELP.rsplit("/", 1)[1]:  # a checklist keyed "help" keeps its page
-            return render(request, "admin/checklist_help.html", {"doc": help_html()})
-        raise
+    page = await call(checklists.page, db(request), key)
     published = request.query_params.get("published", "")
     context = {
         "info": page.info,

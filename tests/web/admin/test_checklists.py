@@ -155,3 +155,23 @@ def test_the_guide_to_checklist_files_is_a_page_the_upload_form_links_to(client,
     page = client.get("/admin/checklists/help").text
     assert '<h2 id="scoring">Scoring</h2>' in page and "<code>allow_na</code>" in page
     assert '<a href="#limits">Limits</a>' in page and "<table>" in page
+
+
+def test_the_guide_has_its_own_route_and_no_checklist_may_take_its_key(client, org, db):
+    from audit.app import create_app
+    from audit.services import checklists
+
+    routes = [getattr(r, "path", "") for r in create_app(db.settings).routes]
+    assert routes.index("/admin/checklists/help") < routes.index("/admin/checklists/{key}")
+    assert client.get("/admin/checklists/help").status_code == 200
+    assert client.get("/admin/checklists/no-such-list").status_code == 404
+    keyed_help = (
+        (ROOT / "checklists" / "quick-visit.toml").read_text().replace('key = "quick-visit"', 'key = "help"', 1)
+    )
+    assert 'key = "help"' in keyed_help
+    files = {"file": ("help.toml", keyed_help.encode(), "text/plain")}
+    response = client.post("/admin/checklists/preview", files=files)
+    assert response.status_code == 422 and "is taken by a page of its own" in response.text
+    response = client.post("/admin/checklists/publish", data={"source": keyed_help, "filename": "help.toml"})
+    assert response.status_code == 422 and "is taken by a page of its own" in response.text
+    assert "help" not in [c.key for c in checklists.overview(db)]
