@@ -3,6 +3,11 @@ with each region's report attached as a PDF, mailed through a local SMTP server.
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +15,7 @@ import sqlalchemy as sa
 
 from audit import cli
 from audit.services.notifications import clock, digest
+from audit.settings import ROOT
 from audit.storage import models
 from tests import actors, pdfs
 
@@ -124,3 +130,28 @@ def test_a_digest_whose_manager_left_before_it_was_mailed_stays_in_the_app(db, o
     assert (result.sent, result.not_mailed, result.retrying) == (1, 1, 0)
     assert [m["To"] for m in sink.messages] == ["north@example.com"]
     assert [state for _, _, state in digests(db)] == ["sent", "none"]
+
+
+def test_audit_clock_runs_a_tick_at_once_and_stops_cleanly_on_sigterm(env, db, org, week_of_audits, sink):
+    """The Procfile's clock line, as the platform runs and stops it."""
+    clock_process = subprocess.Popen(
+        [sys.executable, "-m", "audit.cli", "clock"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not sink.to("north@example.com") and time.monotonic() < deadline:  # the plan's opening, mailed
+            time.sleep(0.2)
+        clock_process.send_signal(signal.SIGTERM)
+        out, err = clock_process.communicate(timeout=30)
+    finally:
+        clock_process.kill()
+    assert clock_process.returncode == 0, err
+    assert out.startswith("clock: every 60 s; digests on Mondays from 7:00 UTC") and out.endswith("clock: stopped\n")
+    assert re.search(r"mail: [1-9]\d* sent", err) and "@example.com" not in err
+    # (on a Monday morning last week's digests go out too)
+    subjects = [m["Subject"].split(":")[0] for m in sink.to("north@example.com")]
+    assert subjects.count("Action plan opened for NTH-001 Leeds") == 1
