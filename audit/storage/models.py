@@ -226,14 +226,21 @@ class Audit(SQLModel, table=True):
     """A submitted visit, keyed by the UUID the phone made, with its scores stored at submission."""
 
     __tablename__ = "audits"
-    __table_args__ = (sa.Index("ix_audits_store_finished", "store_id", "finished_at"),)
+    __table_args__ = (
+        sa.Index("ix_audits_store_finished", "store_id", "finished_at"),
+        # every store's counted audits of a period in one range of one index (migration 0015)
+        sa.Index(
+            "ix_audits_finished_covering", "finished_at", "checklist_version_id", "store_id", "score", "excluded",
+            "needs_review", "review_state", "critical_failed",
+        ),
+    )  # fmt: skip
     id: str = Field(primary_key=True, max_length=36)
     store_id: int = Field(foreign_key="stores.id")
     checklist_version_id: str = Field(foreign_key="checklist_versions.id", index=True, max_length=16)
     shopper_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     assignment_id: int | None = Field(default=None, foreign_key="assignments.id", index=True)
     started_at: datetime = _utc()
-    finished_at: datetime = _utc(index=True)
+    finished_at: datetime = _utc()
     submitted_at: datetime = _utc()
     notes: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     earned: float
