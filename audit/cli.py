@@ -500,6 +500,8 @@ def cmd_digest_send(args: argparse.Namespace) -> int:
             week = digest.week(args.week) if args.week else digest.last_week(db.settings.today())
         except digest.WeekError as exc:
             raise Refused(str(exc)) from None
+        if week.last >= db.settings.today():
+            raise Refused(f"{week.key} has not ended yet (it ends on {week.last}): a digest tells of a whole week")
         prepared, mail = digest.send(db, week)
         mailed = db.settings.smtp is not None
     told = f"digest {week.key}: {prepared.told} manager(s) told now, {prepared.already} told before"

@@ -99,6 +99,7 @@ def test_a_bad_week_is_refused_and_changes_nothing(env, db, org, sink, capsys):
         ("W49", "'W49' is not a week like 2026-W49"),
         ("2026-W54", "2026 has no week 54"),
         ("2026-W00", "2026 has no week 0"),
+        ("2999-W01", "2999-W01 has not ended yet (it ends on 2999-01-06): a digest tells of a whole week"),
     ]:
         assert cli.main(["digest", "send", "--week", bad]) == 2
         assert capsys.readouterr().err == f"error: {words}\n"
