@@ -327,6 +327,7 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared], today: date | N
     reported = dict(bulk.select_in(connection, audits_table, ("assignment_id", "id"), "assignment_id", planned))
     outcomes: list[Outcome] = []
     new: list[Prepared] = []
+    claimed: dict[str, str] = {}  # photo id -> the new audit of this batch that takes it
     for prepared in batch:
         next_revision = revisable.get(prepared.id)
         if prepared.id in stored and stored[prepared.id] != prepared.content_hash and next_revision:
@@ -359,9 +360,10 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared], today: date | N
             outcomes.append(Outcome("invalid", prepared.id, problems=[problem]))
         elif problems := photos.attachable_problems(
             connection, prepared.photos, prepared.id, prepared.audit["shopper_id"]
-        ):
+        ) or _claimed_in_batch(prepared, claimed):
             outcomes.append(Outcome("invalid", prepared.id, problems=problems))
         else:
+            claimed.update((photo_id, prepared.id) for photo_id, _ in prepared.photos)
             prepared.audit["store_id"] = stores[prepared.store_code]
             stored[prepared.id] = prepared.content_hash
             if prepared.audit["assignment_id"] is not None:
@@ -377,6 +379,16 @@ def _store(connection: sa.Connection, batch: Sequence[Prepared], today: date | N
             photos.attach(connection, p.id, p.photos)
         _count_in_plans(connection, [p for p in new if not p.audit["needs_review"]], today or models.now().date())
     return outcomes
+
+
+def _claimed_in_batch(prepared: Prepared, claimed: dict[str, str]) -> list[Problem]:
+    """Photos an earlier new audit of the same batch takes: they are attached after the loop,
+    so the database cannot say so yet."""
+    return [
+        Problem(where, f"photo {photo_id} belongs to another audit")
+        for photo_id, where in prepared.photos
+        if claimed.get(photo_id, prepared.id) != prepared.id
+    ]
 
 
 def _count_in_plans(connection: sa.Connection, counted: list[Prepared], today: date) -> None:

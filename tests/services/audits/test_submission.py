@@ -1,4 +1,4 @@
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from audit.domain import scoring
 from audit.domain.answers import Answer
 from audit.services import audits
+from audit.services.access import Viewer
+from audit.services.audits import photos
 from audit.storage import bulk, models
 from audit.storage.db import Database
 from tests import actors
@@ -75,6 +77,22 @@ def test_two_audits_of_one_planned_visit_in_one_batch_store_only_the_first(db, o
     assert [o.status for o in outcomes] == ["created", "conflict"]
     assert outcomes[1].problems[0].field == "assignment"
     assert count(db, models.Audit) == 1
+
+
+def test_two_new_audits_of_one_batch_pointing_at_one_photo_leave_it_to_the_first(db, org, submitter):
+    shopper = Viewer(org.shopper, "shopper@example.com", "Sam", "shopper")
+    photo_id = str(photos.store(db, shopper, uuid4(), actors.picture()).id)
+    answers = actors.answers_for(org.main)
+    answers["warm_greeting"] = {"value": "yes", "photos": [photo_id]}
+    one = submission(org.main, answers=answers, assignment=org.visits[0])
+    two = submission(org.main, answers=answers, store="NTH-002", assignment=org.visits[1])
+    outcomes = submitter.store_batch([audits.prepare(db, one, org.shopper), audits.prepare(db, two, org.shopper)])
+    assert [o.status for o in outcomes] == ["created", "invalid"]
+    assert [(p.field, p.message) for p in outcomes[1].problems] == [
+        ("warm_greeting", f"photo {photo_id} belongs to another audit")
+    ]
+    with db.session() as session:
+        assert (session.get(models.Photo, photo_id).audit_id, count(db, models.Audit)) == (str(one.id), 1)
 
 
 def test_an_unknown_store_is_refused_and_the_rest_of_the_batch_is_stored(db, org, submitter):
