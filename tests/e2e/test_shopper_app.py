@@ -456,3 +456,54 @@ def test_a_photo_beside_a_yes_no_answer_taken_offline_survives_a_reload_and_show
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         phone.close()
+
+
+def test_a_sent_back_audit_brings_back_the_photo_beside_an_answer_and_removing_it_takes_it_out(
+    server: Server, playwright: Playwright, tmp_path: Path
+):
+    server.stop()
+    server.start(AUDIT_REVIEW_REQUIRED="true")
+    phone = open_phone(playwright, tmp_path / "phone")
+    desk = open_phone(playwright, tmp_path / "desk", viewport={"width": 1280, "height": 900}, is_mobile=False)
+    try:
+        page = phone.new_page()
+        sign_in_at(page, server.base)
+        page.goto(server.base + visit_links(page)[0])
+        photo = a_photo(tmp_path)
+        fill(page, photo)
+        go_to(page, "greeting")
+        page.locator("#i-stopped_task [data-photo-tool] input[type=file]").set_input_files(str(photo))
+        page.locator("#i-stopped_task .thumbs img").wait_for()
+        submit(page)
+        page.wait_for_url("**/outbox")
+        wait_until_sent(page)
+        [audit] = stored_audits(server.settings)
+        assert sorted(audit["photos"]) == [("receipt_photo", "image/jpeg"), ("stopped_task", "image/jpeg")]
+
+        manager = desk.new_page()
+        sign_in_at(manager, server.base, "north@example.com", f"/audits/{audit['id']}")
+        manager.fill("textarea[name=note]", "The photo beside 'stopped' shows another store.")
+        manager.get_by_role("button", name="Send back").click()
+        expect(manager.locator(".review")).to_contain_text("Sent back to the shopper")
+
+        page.goto(server.base + "/")
+        page.locator("#needs ~ article a").first.tap()
+        page.locator("#visit[data-ready]").wait_for(state="attached")
+        go_to(page, "greeting")
+        card = page.locator("#i-stopped_task")
+        expect(card.locator(".thumbs img")).to_have_count(1)
+        expect(card.locator("[data-photo-tool]")).to_have_class(re.compile(r"\bhas\b"))
+        card.get_by_role("button", name="Remove photo").tap()
+        expect(card.locator(".thumbs img")).to_have_count(0)
+        expect(card.locator("[data-photo-tool]")).not_to_have_class(re.compile(r"\bhas\b"))
+        submit(page)
+        page.wait_for_url("**/outbox")
+        wait_until_sent(page)
+        [audit] = stored_audits(server.settings)
+        assert audit["revision"] == 2
+        assert audit["photos"] == [("receipt_photo", "image/jpeg")]  # the removed photo left the audit
+        manager.goto(f"{server.base}/audits/{audit['id']}")
+        expect(manager.locator("tr", has_text="Did staff stop what they were doing").locator("img")).to_have_count(0)
+    finally:
+        phone.close()
+        desk.close()
