@@ -135,15 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--all", action="store_true", help="include those whose window has ended")
     show.set_defaults(run=cmd_assignments_list)
 
-    users = _group(commands, "users", "owners, managers and shoppers")
+    users = _group(commands, "users", "owners, managers, store managers and shoppers")
     create = users.add_parser("create", help="add a person (the password is asked for, or read from stdin)")
     create.add_argument("email")
-    create.add_argument("--role", required=True, choices=("owner", "manager", "shopper"))
+    create.add_argument("--role", required=True, choices=("owner", "manager", "store", "shopper"))
     create.add_argument("--region", action="append", default=[], metavar="CODE", help="a manager's region (repeat)")
+    create.add_argument("--store", action="append", default=[], metavar="CODE", help="a store manager's store (repeat)")
     create.add_argument("--name", default="", help="the name shown in the app")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(run=cmd_users_create)
-    users.add_parser("list", help="everyone, with role, regions and state").set_defaults(run=cmd_users_list)
+    users.add_parser("list", help="everyone, with role, regions or stores, and state").set_defaults(run=cmd_users_list)
     password = users.add_parser("set-password", help="set a password (signs the person out everywhere)")
     password.add_argument("email")
     password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -295,7 +296,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     print("sign in as (demo data only):")
     for role, email, password in demo.sign_in_details():
-        print(f"  {role:<8} {email:<28} {password}")
+        print(f"  {role:<13} {email:<28} {password}")
     return 0
 
 
@@ -384,9 +385,12 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
     password = _read_password(args.password_stdin)
     with _database() as db:
-        accounts.create_user(db, args.email, args.role, args.name, tuple(args.region), password)
-    regions = f" for {', '.join(r.upper() for r in args.region)}" if args.region else ""
-    print(f"user {args.email.strip().lower()} created: {args.role}{regions}")
+        accounts.create_user(
+            db, args.email, args.role, args.name, tuple(args.region), password, stores=tuple(args.store)
+        )
+    places = args.region or args.store
+    where = f" for {', '.join(code.upper() for code in places)}" if places else ""
+    print(f"user {args.email.strip().lower()} created: {args.role}{where}")
     return 0
 
 
@@ -398,10 +402,10 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     if not people:
         print("no users yet: audit users create EMAIL --role owner")
         return 0
-    print(f"{'EMAIL':<32} {'ROLE':<8} {'STATE':<9} {'REGIONS':<12} NAME")
+    print(f"{'EMAIL':<32} {'ROLE':<8} {'STATE':<9} {'WHERE':<12} NAME")
     for u in people:
         state = "disabled" if u.disabled else "active" if u.has_password else "no login"
-        print(f"{u.email:<32} {u.role:<8} {state:<9} {','.join(u.regions) or '-':<12} {u.name}")
+        print(f"{u.email:<32} {u.role:<8} {state:<9} {','.join(u.regions or u.stores) or '-':<12} {u.name}")
     return 0
 
 

@@ -151,6 +151,18 @@ def test_users_create_list_set_password_and_disable(capsys, env, org, monkeypatc
     assert "disabled" in out
 
 
+def test_users_create_a_store_manager_for_their_stores(capsys, env, org, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-fine-long-phrase\n"))
+    args = ("users", "create", "leeds@example.com", "--role", "store", "--store", "nth-001", "--password-stdin")
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and "leeds@example.com created: store for NTH-001" in out
+    _, out, _ = run(capsys, "users", "list")
+    (line,) = [row for row in out.splitlines() if row.startswith("leeds@example.com")]
+    assert line.split()[1:4] == ["store", "active", "NTH-001"]
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
@@ -160,6 +172,13 @@ def test_users_create_list_set_password_and_disable(capsys, env, org, monkeypatc
         (["x@example.com", "--role", "owner"], "password123\n", "most common"),
         (["owner@example.com", "--role", "owner"], "long-enough-phrase\n", "exists already"),
         (["x@example.com", "--role", "manager", "--region", "ZZZ"], "long-enough-phrase\n", "no region ZZZ"),
+        (["x@example.com", "--role", "store"], "long-enough-phrase\n", "needs at least one store"),
+        (["x@example.com", "--role", "store", "--store", "NTH-404"], "long-enough-phrase\n", "no store NTH-404"),
+        (
+            ["x@example.com", "--role", "manager", "--region", "NTH", "--store", "NTH-001"],
+            "long-phrase-ok\n",
+            "only store",
+        ),
     ],
 )
 def test_users_create_refuses_bad_input_and_creates_nobody(capsys, env, org, monkeypatch, args, stdin, message):
