@@ -92,6 +92,7 @@ def load(
     specs = [checklists.import_file(db, p) for p in sorted(folder.glob("*.toml"))]
     if not any(s.key == "customer-service" for s in specs):
         raise NotFound(f"no customer-service checklist in {folder} (set AUDIT_CHECKLISTS_DIR to the checklists folder)")
+    _backdate(db, [s.version for s in specs], published_on(today, months))
     main = checklists.current(db, "customer-service")
     quick = checklists.current(db, "quick-visit") if any(s.key == "quick-visit" for s in specs) else None
     store_codes, profiles = _organisation(db, rng, stores)
@@ -112,6 +113,20 @@ def load(
     done += _flush(submitter, batch)
     planned = _assignments(db, rng, store_codes, shoppers, today, quick is not None)
     return DemoSummary(len(regions_for(stores)), len(store_codes), len(shoppers), done, planned)
+
+
+def published_on(today: date, months: int) -> datetime:
+    """When the demo's checklists say they were published: a week before the first visit can
+    fall (the visits go back `months` x 30 days), so an old audit's version reads "v1 · <a date
+    before it>", not today's date. Fixed by the day, like the rest of the demo."""
+    return datetime.combine(today - timedelta(days=months * 30 + 7), time(9), UTC)
+
+
+def _backdate(db: Database, versions: list[str], when: datetime) -> None:
+    with db.write_session() as session:
+        session.execute(
+            sa.update(models.ChecklistVersion).where(models.ChecklistVersion.id.in_(versions)).values(created_at=when)
+        )
 
 
 def has_data(db: Database) -> bool:

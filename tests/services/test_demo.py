@@ -76,3 +76,17 @@ def test_large_demos_get_more_regions_of_a_realistic_size():
     assert len(demo.regions_for(24)) == 3
     many = demo.regions_for(2000)
     assert len(many) == 80 and many[:3] == list(demo.REGIONS) and many[-1] == ("R80", "Region 80")
+
+
+def test_the_demos_checklists_were_published_before_its_first_audit(db):
+    from audit.services import checklists
+
+    demo.load(db, seed=2, stores=3, months=2, today=TODAY)
+    with db.session() as session:
+        first_visit = session.scalar(sa.select(sa.func.min(models.Audit.finished_at)))
+        stamped = set(session.scalars(sa.select(models.ChecklistVersion.created_at)))
+    assert len(stamped) == 1  # every version, the same day and hour: fixed by the day, like the visits
+    (version,) = checklists.list_versions(db, "customer-service")
+    assert version.published_at == demo.published_on(TODAY, 2) == datetime(2026, 9, 14, 9, tzinfo=UTC)
+    assert version.published_at < first_visit.replace(tzinfo=first_visit.tzinfo or UTC)
+    assert version.label() == "v1 · 14 Sep 2026"
