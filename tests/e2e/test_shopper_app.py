@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Playwright, Route, expect
+from playwright.sync_api import BrowserContext, Playwright, Route, expect
 
 from audit.storage import models
 from audit.storage.db import Database
@@ -263,13 +263,21 @@ def test_a_new_version_waits_for_the_shoppers_yes_and_keeps_the_half_filled_draf
     assert new_shell != old_shell, "the old version's cache is gone"
 
 
-def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
+def with_review_required(
     server: Server, playwright: Playwright, tmp_path: Path
-):
+) -> tuple[BrowserContext, BrowserContext]:
+    """The server restarted with review required; a shopper's phone and a manager's desk."""
     server.stop()
     server.start(AUDIT_REVIEW_REQUIRED="true")
     phone = open_phone(playwright, tmp_path / "phone")
     desk = open_phone(playwright, tmp_path / "desk", viewport={"width": 1280, "height": 900}, is_mobile=False)
+    return phone, desk
+
+
+def test_review_round_trip_sent_back_fixed_offline_resubmitted_approved(
+    server: Server, playwright: Playwright, tmp_path: Path
+):
+    phone, desk = with_review_required(server, playwright, tmp_path)
     try:
         page = phone.new_page()
         sign_in_at(page, server.base)
@@ -461,10 +469,7 @@ def test_a_photo_beside_a_yes_no_answer_taken_offline_survives_a_reload_and_show
 def test_a_sent_back_audit_brings_back_the_photo_beside_an_answer_and_removing_it_takes_it_out(
     server: Server, playwright: Playwright, tmp_path: Path
 ):
-    server.stop()
-    server.start(AUDIT_REVIEW_REQUIRED="true")
-    phone = open_phone(playwright, tmp_path / "phone")
-    desk = open_phone(playwright, tmp_path / "desk", viewport={"width": 1280, "height": 900}, is_mobile=False)
+    phone, desk = with_review_required(server, playwright, tmp_path)
     try:
         page = phone.new_page()
         sign_in_at(page, server.base)
