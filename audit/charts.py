@@ -7,6 +7,7 @@ in a table beside it as well. Text is escaped here, so callers may pass any labe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -390,33 +391,74 @@ def heatmap_sheets(
     stores: list[tuple[str, str]], rows: list[HeatRow], width_mm: float, height_mm: float, accent: str
 ) -> list[list[HeatBlock]]:
     """The heatmap as printed pages of blocks (see above); [] when there is nothing to show."""
+    return heatmap_build(heatmap_plan(stores, rows, width_mm, height_mm), accent)
+
+
+@dataclass(frozen=True)
+class HeatPlan:
+    """Where each page of a heatmap starts and ends, before any SVG is drawn (cheap enough to
+    compare several layouts)."""
+
+    follows: bool  # its first page is the page before, under what that page holds
+    fills: list[float]  # each page's height used, as a share; the page before first when occupied
+    pages: list[list[tuple[int, list[Entry]]]]
+    stores: list[tuple[str, str]]
+    groups: list[list[str]]
+    slots: int
+    width: float  # pt
+    overheads: list[float]
+
+
+def heatmap_plan(
+    stores: list[tuple[str, str]], rows: list[HeatRow], width_mm: float, height_mm: float, occupied_mm: float = 0.0
+) -> HeatPlan:
+    """The heatmap's pages of `width_mm` x `height_mm` when the page before it has `occupied_mm`
+    of that height taken (0: the heatmap starts on a page of its own)."""
+    return heatmap_planner(stores, rows, width_mm, height_mm)(occupied_mm)
+
+
+def heatmap_planner(
+    stores: list[tuple[str, str]], rows: list[HeatRow], width_mm: float, height_mm: float
+) -> Callable[[float], HeatPlan]:
+    """`heatmap_plan` for one heatmap and page size, asked for several `occupied_mm`: the
+    search's memory of the pages after the first is kept between the asks."""
     if not stores or not rows:
-        return []
+        return lambda occupied_mm: HeatPlan(
+            False, [occupied_mm / height_mm] if occupied_mm else [], [], stores, [], 0, 0.0, []
+        )
     names = dict(stores)
     width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
     groups, slots = _groups([code for code, _ in stores], width)
     flat = _entries(rows)
     overheads = [CAPTION + KEY_LINE * key_lines([(c, names[c]) for c in g], width) + HEAD for g in groups]
-    plan = _flow(flat, overheads, height)
-    # as few pages as fit, then as evenly filled as they allow (no near-empty last page)
-    used = sum(
-        BLOCK_GAP * (n > 0) + overheads[g] + sum(e[1] for e in part)
-        for page in plan
-        for n, (g, part) in enumerate(page)
-    )
-    target = used / len(plan)
-    while target < height:
-        trial = _flow(flat, overheads, target)
-        if len(trial) == len(plan):
-            plan = trial
-            break
-        target += LINE
+    search = _Balance(flat, overheads, height)
+
+    def plan_for(occupied_mm: float) -> HeatPlan:
+        occupied = occupied_mm * PT_PER_MM
+        plan = search.plan(occupied)
+        if plan is None:
+            plan = ([[]] if occupied else []) + _flow(flat, overheads, height)
+        fills = [(occupied * (n == 0) + _used(page, overheads)) / height for n, page in enumerate(plan)]
+        follows = bool(occupied and plan and plan[0])
+        return HeatPlan(follows, fills, [page for page in plan if page], stores, groups, slots, width, overheads)
+
+    return plan_for
+
+
+def _used(page: list[tuple[int, list[Entry]]], overheads: list[float]) -> float:
+    return sum(BLOCK_GAP * (m > 0) + overheads[g] + sum(e[1] for e in part) for m, (g, part) in enumerate(page))
+
+
+def heatmap_build(plan: HeatPlan, accent: str) -> list[list[HeatBlock]]:
+    """The planned pages' blocks: their lines of text and SVG backgrounds."""
+    names = dict(plan.stores)
+    groups, slots, width, overheads = plan.groups, plan.slots, plan.width, plan.overheads
     digit = text_width("0", FONT_PT)
     column = slots * digit
     offsets = [sum(len(g) for g in groups[:n]) for n in range(len(groups))]
     started: set[int] = set()
     sheets: list[list[HeatBlock]] = []
-    for page in plan:
+    for page in plan.pages:
         blocks = []
         for n, (g, part) in enumerate(page):
             codes = groups[g]
@@ -478,3 +520,77 @@ def _flow(flat: list[Entry], overheads: list[float], height: float) -> list[list
                 pages.append([])
                 used = 0.0
     return [page for page in pages if page]
+
+
+Plan = list[list[tuple[int, list[Entry]]]]  # pages of blocks: (store group, its entries)
+
+
+Solved = tuple[int, float, list[list[tuple[int, int, int]]]]  # pages, fill of the emptiest, the pages
+
+
+class _Balance:
+    """The fewest pages, and of those the plan whose emptiest page is the fullest (the last
+    page included, so a heatmap just over a page splits evenly instead of leaving a near-empty
+    page): a search over where each page starts (store group, entry), with the rules of `_flow`.
+    With `occupied` pt of a page before the heatmap taken, that page comes first, counted and
+    measured like the others, with what of the heatmap fits under it (maybe nothing: then the
+    plan's first page is empty). None when no plan keeps the rules (an entry taller than a page)."""
+
+    def __init__(self, flat: list[Entry], overheads: list[float], height: float) -> None:
+        self.flat, self.overheads, self.height = flat, overheads, height
+        self.least = min(MIN_ROWS, sum(1 for e in flat if e[0] == "row"))
+        self.tops, self.rows = [0.0], [0]
+        for e in flat:
+            self.tops.append(self.tops[-1] + e[1])
+            self.rows.append(self.rows[-1] + (e[0] == "row"))
+        self.best: dict[tuple[int, int], Solved | None] = {}
+
+    def plan(self, occupied: float = 0.0) -> Plan | None:
+        if occupied:
+            solved = self._better(None, occupied, [], self._solve(0, 0))  # the page before keeps none of it
+            for next_g, next_i, used, blocks in self._ends(0, 0, occupied):
+                solved = self._better(solved, used, blocks, self._solve(next_g, next_i))
+        else:
+            solved = self._solve(0, 0)
+        if solved is None:
+            return None
+        return [[(g, self.flat[start:end]) for g, start, end in page] for page in solved[2]]
+
+    def _ends(self, g: int, start: int, used: float) -> Iterator[tuple[int, int, float, list[tuple[int, int, int]]]]:
+        """Each way to fill the rest of a page from entry `start` of group `g`: the state the next
+        page starts at, the height used and the blocks (group, first entry, end)."""
+        flat, tops, rows, n = self.flat, self.tops, self.rows, len(self.flat)
+        gap = BLOCK_GAP if used else 0.0
+        for end in range(start + 1, n + 1):
+            size = used + gap + self.overheads[g] + tops[end] - tops[start]
+            if size > self.height:
+                break
+            if flat[end - 1][0] == "section" or rows[end] - rows[start] < self.least:
+                continue
+            if end < n:
+                if rows[n] - rows[end] >= self.least:
+                    yield g, end, size, [(g, start, end)]
+                continue
+            yield g + 1, 0, size, [(g, start, end)]
+            if g + 1 < len(self.overheads):
+                for state_g, state_i, more, blocks in self._ends(g + 1, 0, size):
+                    yield state_g, state_i, more, [(g, start, end), *blocks]
+
+    def _better(
+        self, found: Solved | None, used: float, blocks: list[tuple[int, int, int]], rest: Solved | None
+    ) -> Solved | None:
+        if rest is None:
+            return found
+        trial = (rest[0] + 1, min(used / self.height, rest[1]), [blocks, *rest[2]])
+        return trial if found is None or (trial[0], -trial[1]) < (found[0], -found[1]) else found
+
+    def _solve(self, g: int, start: int) -> Solved | None:
+        """The best plan from this state to the end."""
+        if g == len(self.overheads):
+            return 0, 1.0, []
+        if (g, start) not in self.best:
+            found = None
+            for next_g, next_i, used, blocks in self._ends(g, start, 0.0):
+                found = self._better(found, used, blocks, self._solve(next_g, next_i))
+            self.best[(g, start)] = found
+        return self.best[(g, start)]

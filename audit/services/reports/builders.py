@@ -26,6 +26,7 @@ from audit.domain.periods import Period
 from audit.services import audits, checklists, scoped
 from audit.services.access import Viewer
 from audit.services.company import branding
+from audit.services.plans import views as plan_views
 from audit.services.reports import company as company_figures
 from audit.services.reports.job import (
     BRAND_LOGO_URL,
@@ -43,17 +44,37 @@ from audit.settings import ROOT
 from audit.storage import models
 from audit.storage.db import Database
 
-# The heatmap's room on a landscape page, in mm: the paper less the margins of
-# `@page wide` in report.css, the heading and the legend, and a little to spare.
 SUMMARY_STORES = 5  # best and weakest stores on a region report's first page
-RANKING_ON_SUMMARY = 10  # a ranking this short follows the summary on its page (else a page of its own)
+# A ranking this short follows the summary on page one, in dense rows, and stands for the lists
+# of best and weakest stores (a page of its own would be less than two thirds full).
+RANKING_ON_SUMMARY = 13
 # Rows of the branch ranking a portrait page holds at each row height of report.css (measured
-# with pdftotext on A4: the first page, which starts with a heading, and the pages after it).
+# with pdftotext on A4: the first page, which starts with a heading, and the pages after it),
+# in the order they are preferred when several fill the same pages well enough.
 RANKING_ROWS = {
-    "A4": {"dense": (47, 49), "compact": (42, 44), "": (36, 37), "airy": (26, 27)},
-    "Letter": {"dense": (44, 46), "compact": (39, 41), "": (33, 34), "airy": (24, 25)},
+    "A4": {"": (36, 37), "compact": (42, 44), "airy": (26, 27), "dense": (47, 49), "roomy": (21, 22)},
+    "Letter": {"": (33, 34), "compact": (39, 41), "airy": (24, 25), "dense": (44, 46), "roomy": (19, 20)},
 }
-HEATMAP_AREA = {"A4": (297 - 24, 210 - 30 - 26), "Letter": (279.4 - 24, 215.9 - 30 - 26)}
+LEAST_FILL = 2 / 3  # no page of a region report less full than this (see ranking_pages)
+# What the ranking takes of a portrait page, in mm (measured with pdftotext -bbox): each row at
+# each row height; above the rows, the table's header (and on its first page the heading); below
+# them the legend. Used to know the room a portrait heatmap has under the ranking's last row.
+RANKING_ROW_MM = {"": 6.9, "compact": 5.85, "airy": 9.3, "dense": 5.2, "roomy": 11.3}
+RANKING_TOP_MM, RANKING_HEADING_MM, RANKING_LEGEND_MM = 8.5, 9.5, 16.0
+SUMMARY_MM = 160.0  # page one's summary above a ranking that follows it (a guess: its content varies)
+# Rows of room kept under the ranking's last row for its legend (three lines; measured).
+LEGEND_ROWS = {"": 3, "compact": 3, "airy": 2, "dense": 3, "roomy": 2}
+FOLLOW_GAP_MM = 6.0  # .heatpage.follow in report.css: its margin above
+# A portrait ("tall") and a landscape ("wide") page's height less its margins (report.css).
+PAGE_HEIGHT_MM = {"A4": {"tall": 297 - 35, "wide": 210 - 30}, "Letter": {"tall": 279.4 - 35, "wide": 215.9 - 30}}
+HEATMAP_HEADING_MM = 15.0  # a heatmap page's heading and legend, above its grid
+# The heatmap's room, in mm, on a landscape ("wide") and a portrait ("tall") page: the paper
+# less the margins of report.css (`@page wide` and `@page`), the heading and the legend (about
+# 15 mm), and a little to spare.
+HEATMAP_AREA = {
+    "A4": {"wide": (297 - 24, 210 - 30 - 20), "tall": (210 - 30, 297 - 35 - 20)},
+    "Letter": {"wide": (279.4 - 24, 215.9 - 30 - 20), "tall": (215.9 - 30, 279.4 - 35 - 20)},
+}
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader([ROOT / "templates" / "reports", ROOT / "templates"]),  # the shared macros
@@ -217,9 +238,12 @@ def _span(period: Period) -> str:
 
 def region_report(db: Database, viewer: Viewer, code: str, period: Period, checklist: str = "") -> Report:
     """Page one answers "how is this region doing": its score and change, its stores by band,
-    the best and the weakest stores, the behaviours missed most; then every branch ranked, and
-    the heatmap of behaviours by store on landscape pages filled one after the other."""
+    the best and the weakest stores, the behaviours missed most, its action plans; then every
+    branch ranked, and the heatmap of behaviours by store. Every page is at least two thirds
+    full: the ranking's rows are shared evenly over its pages at a row height that fills them,
+    and the heatmap is laid out on landscape or portrait pages, whichever fills them better."""
     checklist = checklist or db.settings.default_checklist
+    paper = db.settings.report_page_size
     result = comparison.branch_comparison(db, viewer, code, period, checklist)
     heat = comparison.heatmap(db, viewer, code, period, checklist)
     ranked = comparison.sorted_rows(result.rows, "rank", False)
@@ -228,8 +252,8 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
         charts.HeatRow(section, question, {c: heat.rate(key, c) for c in codes})
         for key, question, section in heat.items
     ]
-    width, height = HEATMAP_AREA[db.settings.report_page_size]
-    sheets = charts.heatmap_sheets(heat.stores, rows, width, height, branding.current(db).accent)
+    layout = region_layout(len(ranked), heat.stores, rows, paper)
+    sheets = charts.heatmap_build(layout.heatmap, branding.current(db).accent)
     backgrounds: dict[str, Resource] = {}
     laid_out = []
     for n, sheet in enumerate(sheets):
@@ -250,32 +274,127 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
         f"{result.region_name} ({result.region}): region report, {period.label}",
         c=result,
         rows=ranked,
+        ranking=_cut(ranked, layout.ranking),
         h=heat,
         best=scored[:shown],
         worst=list(reversed(scored[-shown:])) if len(scored) > 1 else [],
         bands=bands,
         unaudited=len(ranked) - len(scored),
+        plans=plan_views.totals(r.plans for r in result.rows),
         sheets=laid_out,
-        density="compact"
-        if len(ranked) <= RANKING_ON_SUMMARY
-        else ranking_density(len(ranked), db.settings.report_page_size),
-        ranking_on_summary=len(ranked) <= RANKING_ON_SUMMARY,
+        orientation=layout.orientation,
+        follows=layout.heatmap.follows,
+        density=layout.density,
+        ranking_on_summary=layout.on_summary,
         resources=backgrounds,
     )
     return Report(f"region-{_safe(result.region)}-{_span(period)}.pdf", job)
 
 
-def ranking_density(count: int, paper: str) -> str:
-    """The branch ranking's row height: the fewest pages that leave the last one at least two
-    thirds full (a half-empty page before the heatmap's landscape pages looks unfinished in
-    print); when none does, the fullest last page."""
+def _cut(rows: list[Any], sizes: list[int]) -> list[list[Any]]:
+    cut, start = [], 0
+    for size in sizes:
+        cut.append(rows[start : start + size])
+        start += size
+    return cut
+
+
+def ranking_pages(count: int, paper: str, density: str) -> list[int]:
+    """The branch ranking's rows on each page at this row height: the fewest pages, with the
+    rows shared out in proportion to what each page holds (its last keeps room for the legend)."""
+    first, then = RANKING_ROWS[paper][density]
+    pages = 1
+    while first + (pages - 1) * then - LEGEND_ROWS[density] < count:
+        pages += 1
+    holds = [first] + [then] * (pages - 1)
+    return _shares(count, [*holds[:-1], holds[-1] - LEGEND_ROWS[density]])
+
+
+def _short_last(count: int, paper: str, density: str) -> Iterator[list[int]]:
+    """The ranking's rows with its last page short (from 2 rows), the others sharing the rest
+    evenly, over as many pages as it takes or one more: room under it for a short heatmap."""
+    first, then = RANKING_ROWS[paper][density]
+    fewest = len(ranking_pages(count, paper, density))
+    for pages in (fewest, fewest + 1):
+        if pages < 2:
+            continue
+        for last in range(2, min(count - pages + 2, then - LEGEND_ROWS[density] + 1)):
+            room = [first] + [then] * (pages - 2)
+            rest = _shares(count - last, room)
+            if sum(rest) == count - last and all(0 < n <= r for n, r in zip(rest, room, strict=True)):
+                yield [*rest, last]
+
+
+def _shares(count: int, room: list[int]) -> list[int]:
+    """`count` rows over pages in proportion to each page's room, none over its room."""
+    total = sum(room)
+    sizes = [count * r // total for r in room]
+    for n in sorted(range(len(room)), key=lambda n: -(count * room[n] % total)):
+        if sum(sizes) == count:
+            break
+        if sizes[n] < room[n]:
+            sizes[n] += 1
+    return sizes
+
+
+def ranking_height(density: str, rows: int, first_page: bool, last_page: bool = True) -> float:
+    """How far down its page, in mm, a page of the ranking ends (a little over, not under)."""
+    heading = RANKING_HEADING_MM if first_page else 0.0
+    return RANKING_TOP_MM + heading + rows * RANKING_ROW_MM[density] + RANKING_LEGEND_MM * last_page
+
+
+@dataclass(frozen=True)
+class RegionLayout:
+    on_summary: bool  # the ranking on page one (which then lists no best and weakest stores)
+    density: str  # the ranking's row height
+    ranking: list[int]  # its rows on each page
+    orientation: str  # the heatmap's pages: "wide" or "tall"
+    heatmap: charts.HeatPlan
+    fills: list[float]  # of each page after the summary, as a share of the page
+
+
+def region_layout(count: int, stores: list[tuple[str, str]], rows: list[charts.HeatRow], paper: str) -> RegionLayout:
+    """How the region report fills its pages after the summary. Every way to set the ranking (on
+    the summary's page when short, else on pages of its own at each row height, its rows shared
+    evenly or its last page holding what the others leave, so that a short heatmap can start
+    under it) and the heatmap (landscape or portrait pages; a portrait one may start under the
+    ranking's last row) is measured; the one chosen leaves no page under two thirds full if any
+    does, then has the fewest pages, then the fullest emptiest page (in steps of a tenth), then
+    comes first in RANKING_ROWS and HEATMAP_AREA. Page one, the summary, has fixed content and is
+    not counted."""
+    page = PAGE_HEIGHT_MM[paper]["tall"]
+    placements = [(True, "dense", [count])] if count <= RANKING_ON_SUMMARY else []
+    placements += [(False, density, ranking_pages(count, paper, density)) for density in RANKING_ROWS[paper]]
+    placements += [
+        (False, density, sizes) for density in RANKING_ROWS[paper] for sizes in _short_last(count, paper, density)
+    ]
+    planners = {
+        orientation: charts.heatmap_planner(stores, rows, *area) for orientation, area in HEATMAP_AREA[paper].items()
+    }
+    wide = planners["wide"](0.0)
+    tall_plans: dict[float, charts.HeatPlan] = {}  # by the room taken above (many rankings end alike)
     choices = []
-    for density, (first, then) in RANKING_ROWS[paper].items():
-        pages = 1 if count <= first else 1 + -(-(count - first) // then)
-        room = first if pages == 1 else then
-        fill = (count - (0 if pages == 1 else first + (pages - 2) * then)) / room
-        choices.append((fill < 2 / 3, pages if fill >= 2 / 3 else -fill, density))
-    return min(choices)[2]
+    for order, (on_summary, density, sizes) in enumerate(placements):
+        last = len(sizes) - 1
+        ranking = [ranking_height(density, n, i == 0, i == last) for i, n in enumerate(sizes)]
+        if on_summary:  # page one: the summary's height is a guess; the heatmap follows only if it fits there
+            ranking = [SUMMARY_MM + ranking[0]]
+        under = ranking.pop() + FOLLOW_GAP_MM
+        for turn, orientation in enumerate(HEATMAP_AREA[paper]):
+            tall = orientation == "tall"
+            plan = (tall_plans.get(under) or tall_plans.setdefault(under, planners["tall"](under))) if tall else wide
+            fills = [h / page for h in ranking] + ([under / page] if not (tall or on_summary) else [])
+            height = HEATMAP_AREA[paper][orientation][1]
+            content = PAGE_HEIGHT_MM[paper][orientation]
+            fills += [min(1.0, (f * height + HEATMAP_HEADING_MM) / content) for f in plan.fills]
+            if on_summary and tall:
+                fills.pop(0)  # page one, not counted (the heatmap under the summary only fills it more)
+            elif tall and not plan.follows:
+                fills[len(ranking)] = (under - FOLLOW_GAP_MM) / page  # the ranking's last page alone
+            least = min(fills, default=1.0)
+            key = (least < LEAST_FILL, len(fills), -round(least, 1), order, turn)
+            choices.append((key, RegionLayout(on_summary, density, sizes, orientation, plan, fills)))
+    return min(choices, key=lambda choice: choice[0])[1]
 
 
 # The company -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from audit.services.reports.pdf import render_pdf
 from tests import pdfs
 from tests.services.reports.test_rendering import owner_of, stored_audit
 
-A4_HEATMAP = builders.HEATMAP_AREA["A4"]
+A4_HEATMAP = builders.HEATMAP_AREA["A4"]["wide"]
 
 
 def heat_rows(stores: list[str], items: int = 36, sections: int = 7) -> list[charts.HeatRow]:
@@ -64,12 +64,31 @@ def test_as_few_pages_as_the_blocks_need():
     assert len(sheets) < len(charts.heatmap_pages([c for c, _ in stores], rows, *A4_HEATMAP, "#000000"))
 
 
-@pytest.mark.parametrize("count", [20, 36, 40, 50, 80, 100, 125, 300])
-def test_the_rankings_row_height_leaves_its_last_page_two_thirds_full(count):
-    density = builders.ranking_density(count, "A4")
-    first, then = builders.RANKING_ROWS["A4"][density]
-    last = count if count <= first else (count - first - 1) % then + 1
-    assert count <= 26 or last >= 2 / 3 * (first if count <= first else then), (count, density)
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_the_rankings_rows_leave_every_page_two_thirds_full_at_some_row_height(paper):
+    for count in range(builders.RANKING_ON_SUMMARY + 1, 400):
+        fills = []
+        for density, (first, then) in builders.RANKING_ROWS[paper].items():
+            sizes = builders.ranking_pages(count, paper, density)
+            holds = [first] + [then] * (len(sizes) - 1)
+            assert sum(sizes) == count and sizes[-1] <= holds[-1] - builders.LEGEND_ROWS[density], (
+                count,
+                density,
+                sizes,
+            )
+            assert all(size <= hold for size, hold in zip(sizes, holds, strict=True)), (count, density, sizes)
+            fills.append(min(size / hold for size, hold in zip(sizes, holds, strict=True)))
+        assert max(fills) >= 2 / 3, (count, fills)
+
+
+def test_a_heatmap_just_over_a_page_is_shared_evenly_not_left_with_a_near_empty_page():
+    stores = [(f"NTH-{n:03}", f"Store {n}") for n in range(112)]
+    rows = heat_rows([code for code, _ in stores], items=28)
+    plan = charts.heatmap_plan(stores, rows, *A4_HEATMAP)
+    assert min(plan.fills) >= 0.8, plan.fills
+    shared = charts.heatmap_plan(stores, rows, *A4_HEATMAP, occupied_mm=60)
+    assert shared.follows and shared.fills[0] > 60 / A4_HEATMAP[1]  # blocks under what the page held
+    assert len(shared.fills) <= len(plan.fills) + 1
 
 
 def test_the_region_report_leads_with_a_summary_page_and_names_stores_with_codes(db, org, tmp_path):
@@ -101,6 +120,35 @@ def test_a_larger_regions_summary_names_its_best_and_weakest_stores(db, org, tmp
     first = page_text(pdf, tmp_path, 1)
     assert "Best stores" in first and "Leeds NTH-001" in first and "Branch ranking" not in first
     assert "Branch ranking" in page_text(pdf, tmp_path, 2)
+
+
+def test_the_region_report_shows_each_stores_action_plan_and_the_regions_repeat_failures(db, org, put_audit, tmp_path):
+    import re
+    from datetime import timedelta
+
+    from audit.services.plans import views as plan_views
+    from audit.services.scores import comparison
+    from tests import actors
+
+    failing = {i.key: "no" for i in org.main.items if i.type == "yesno"}
+    put_audit("NTH-001", actors.VISIT_END - timedelta(days=1), **failing)  # weak: opens Leeds's plan
+    put_audit("NTH-001", actors.VISIT_END, **failing)  # the same behaviours missed again: repeat failures
+    put_audit("NTH-002", actors.VISIT_END)
+    period = periods.Period(org_day() - timedelta(days=1), org_day(), "UTC")
+    rows = {r.code: r.plans for r in comparison.branch_comparison(db, owner_of(org), "NTH", period).rows}
+    figures = plan_views.totals(rows.values())
+    assert figures.open == 1 and figures.repeat_failures == rows["NTH-001"].repeat_failures > 0
+    pdf = render_pdf(reports.region_report(db, owner_of(org), "NTH", period).job)
+    text = pdfs.text(pdf, tmp_path)
+    assert f"Action plans: 1 open, {figures.overdue} overdue; {figures.repeat_failures} repeat failures" in text
+    assert "Rep.: repeat failures" in text
+    (tmp_path / "region.pdf").write_bytes(pdf)
+    layout = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "region.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout  # a table row on one line
+    state = "overdue" if rows["NTH-001"].overdue else "open"
+    assert re.search(rf"Leeds NTH-001 .* {state} +{figures.repeat_failures}\n", layout), layout  # its ranking row
+    assert re.search(r"York NTH-002 .* – +–\n", layout), layout  # no plan, no repeat failure
 
 
 def test_the_company_report_ranks_regions_and_lists_critical_failures(db, org, tmp_path):
