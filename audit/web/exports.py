@@ -86,13 +86,6 @@ class PlanFiguresOut(BaseModel):
     still_failing: int = Field(description="of them, failed again by a later counted audit")
     repeat_failures: int = Field(description="behaviours failed in two counted audits in a row in the period")
 
-    @classmethod
-    def of(cls, plans: plan_views.StorePlans) -> PlanFiguresOut:
-        return cls(
-            state=plans.state, overdue=plans.overdue, behaviours=plans.behaviours, fixed=plans.fixed,
-            still_failing=plans.still_failing, repeat_failures=plans.repeat_failures,
-        )  # fmt: skip
-
 
 class PlanTotalsOut(BaseModel):
     """The region's action plan figures, summed over its stores."""
@@ -168,7 +161,7 @@ async def comparison_json(request: Request) -> Response:
                     previous_score=r.previous.score if r.previous else None,
                     change=r.change,
                     sections=r.sections,
-                    plan=PlanFiguresOut.of(r.plans),
+                    plan=PlanFiguresOut(**asdict(r.plans)),
                 )
                 for r in result.rows
             ],
@@ -190,6 +183,6 @@ async def store_scores_json(request: Request) -> Response:
             months=[
                 MonthOut(month=m, score=a.score if a else None, audits=a.count if a else 0) for m, a in result.months
             ],
-            plan=PlanFiguresOut.of(result.plans),
+            plan=PlanFiguresOut(**asdict(result.plans)),
         )
     )
