@@ -11,7 +11,7 @@ from audit.domain.checklist import INTERNAL_ITEMS
 from audit.errors import NotFound
 from audit.services.access import Viewer
 from audit.storage import models
-from audit.storage.models import Role
+from audit.storage.models import ReviewState, Role
 
 
 def audit(session: Session, viewer: Viewer | None, audit_id: str, staff_only: bool = False) -> models.Audit:
@@ -20,7 +20,7 @@ def audit(session: Session, viewer: Viewer | None, audit_id: str, staff_only: bo
     even their own (review, exclusion)."""
     found = session.get(models.Audit, audit_id)
     store = session.get(models.Store, found.store_id) if found is not None else None
-    if found is None or store is None or not _sees(viewer, store, found.shopper_id, staff_only):
+    if found is None or store is None or not _sees(viewer, store, found, staff_only):
         raise NotFound(f"no audit {audit_id[:40]}")
     return found
 
@@ -38,7 +38,7 @@ def photo(session: Session, viewer: Viewer, photo_id: str) -> models.Photo:
     owner = session.get(models.Audit, found.audit_id) if found is not None and found.audit_id else None
     store = session.get(models.Store, owner.store_id) if owner is not None else None
     internal = found is not None and viewer.is_store_manager and found.item_key in INTERNAL_ITEMS
-    if found is None or owner is None or store is None or internal or not _sees(viewer, store, owner.shopper_id, False):
+    if found is None or owner is None or store is None or internal or not _sees(viewer, store, owner, False):
         raise NotFound(f"no photo {photo_id[:40]}")
     return found
 
@@ -61,11 +61,14 @@ def store(session: Session, viewer: Viewer, code: str) -> tuple[models.Store, mo
     return row[0], row[1]
 
 
-def _sees(viewer: Viewer | None, store: models.Store, shopper_id: int | None, staff_only: bool) -> bool:
-    """`staff_only`: what only the region's staff do to an audit (not its shopper, not the store)."""
+def _sees(viewer: Viewer | None, store: models.Store, audit: models.Audit, staff_only: bool) -> bool:
+    """`staff_only`: what only the region's staff do to an audit (not its shopper, not the store).
+    A store's manager sees an audit once review is done with it (see `models.past_review`)."""
     if viewer is None:
         return True
     if staff_only and viewer.role in (Role.SHOPPER, Role.STORE):
         return False
+    if viewer.is_store_manager and audit.needs_review and audit.review_state != ReviewState.APPROVED:
+        return False
     assert store.id is not None
-    return viewer.sees_audit(store.id, store.region_id, shopper_id)
+    return viewer.sees_audit(store.id, store.region_id, audit.shopper_id)

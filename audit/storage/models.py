@@ -266,11 +266,15 @@ class Audit(SQLModel, table=True):
     revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
 
 
+def past_review() -> sa.ColumnElement[bool]:
+    """Audits review is done with: made while review was off, or approved (not waiting, not
+    sent back). The only ones a store's manager sees."""
+    return sa.or_(Audit.needs_review.is_(False), Audit.review_state == ReviewState.APPROVED)
+
+
 def counted_audits() -> sa.ColumnElement[bool]:
     """The audits that count in every score: not excluded, and approved when they needed review."""
-    return sa.and_(
-        Audit.excluded.is_(False), sa.or_(Audit.needs_review.is_(False), Audit.review_state == ReviewState.APPROVED)
-    )
+    return sa.and_(Audit.excluded.is_(False), past_review())
 
 
 class AuditEvent(SQLModel, table=True):

@@ -133,10 +133,10 @@ def guard(rule: Rule, endpoint: Endpoint, max_body: BodySize | None = None) -> E
         request.state.csrf_token = sessions.csrf_token(viewer.session_token if viewer else nonce)
         if viewer is None and not rule.allows(None):
             raise Unauthorized()  # first: an expired session must hear "sign in again", not "bad token"
+        if rule.hides_from(viewer):  # before CSRF: a hidden route answers as one that does not exist
+            raise NotFound("There is nothing at this address.")
         if request.method not in SAFE_METHODS:
             await _check_csrf(request)
-        if rule.hides_from(viewer):
-            raise NotFound("There is no such page.")
         if not rule.allows(viewer):
             raise Forbidden(f"This page is for {rule.name}.")
         await check_text(request)

@@ -135,7 +135,8 @@ def test_owners_and_the_regions_managers_invite_store_managers(client_for, org, 
     assert lee.stores == ("NTH-001", "NTH-002")
     # one person, one role; another region's store does not exist for her
     clash = nia.post("/stores/NTH-002/managers", data={"email": "shopper@example.com", "name": "Sam"})
-    assert clash.status_code == 422 and "already a shopper" in clash.text
+    assert clash.status_code == 422 and "cannot manage a store: ask an owner" in clash.text
+    assert "already a" not in clash.text and "a shopper" not in clash.text  # nothing of their role
     assert nia.post("/stores/STH-001/managers", data={"email": "z@example.com", "name": "Z"}).status_code == 404
     assert "z@example.com" not in {p.email for p in accounts.list_users(db)}
     page = nia.get("/stores/NTH-002/managers").text
@@ -195,3 +196,32 @@ def test_a_photo_of_an_internal_item_never_reaches_the_store(client_for, org, yo
     assert yara.get(f"/photos/{seen}").status_code == 200 and nia.get(f"/photos/{served}").status_code == 200
     assert yara.get(f"/photos/{served}").status_code == 404
     assert served not in yara.get(f"/audits/{body['id']}").text and served in nia.get(f"/audits/{body['id']}").text
+
+
+def test_an_invited_manager_who_has_not_signed_up_leaves_the_plan_to_the_region(client_for, org, db):
+    nia = client_for("north@example.com")
+    assert nia.post("/stores/NTH-002/managers", data={"email": "new@example.com", "name": "Neo"}).status_code == 200
+    submit(client_for("shopper@example.com"), org, **{i.key: "no" for i in org.main.items if i.type == "yesno"})
+    due = (db.settings.today() + timedelta(days=7)).isoformat()
+    written = nia.post(
+        f"/stores/NTH-002/plan/items/{item_ids(db)[0]}", data={"action": "Coach", "owner": "Nia", "due_on": due}
+    )
+    assert written.status_code == 303
+
+
+def test_an_archived_store_is_closed_to_its_manager(client_for, org, york, db):
+    audit_id = submit(client_for("shopper@example.com"), org)
+    yara, owner = client_for("york@example.com"), client_for("owner@example.com")
+    assert yara.get(f"/audits/{audit_id}").status_code == 200
+    assert owner.post("/admin/stores/NTH-002/archive", data={"confirmed": "yes"}).status_code == 303
+    assert "No store is linked to your account" in yara.get("/").text
+    for path in ("/stores/NTH-002", "/stores/NTH-002/plan", f"/audits/{audit_id}", f"/api/audits/{audit_id}"):
+        assert yara.get(path).status_code == 404, path
+    refused = client_for("north@example.com").post("/stores/NTH-002/managers", data={"email": "york@example.com"})
+    assert refused.status_code == 422 and "York is archived" in refused.text
+
+
+def test_a_route_hidden_from_a_store_manager_is_404_even_without_a_token(client_for, org, york):
+    yara = client_for("york@example.com")
+    response = yara.post("/admin/people", data={"email": "x@example.com"}, headers={"X-CSRF-Token": ""})
+    assert response.status_code == 404 and "There is nothing at this address." in response.text

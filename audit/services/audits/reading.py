@@ -195,6 +195,7 @@ def store_copy(audit: dict[str, Any]) -> dict[str, Any]:
         "excluded_reason": "",
         "excluded_by": None,
         "review_note": "",
+        "critical_failures": [key for key in audit["critical_failures"] if key not in INTERNAL_ITEMS],
         "answers": {key: answer for key, answer in audit["answers"].items() if key not in INTERNAL_ITEMS},
     }
 

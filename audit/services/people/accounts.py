@@ -652,7 +652,12 @@ _SESSION_USER = Lookup(
 _USER_REGIONS = Lookup(
     sa.select(models.UserRegion.region_id).where(models.UserRegion.user_id == sa.bindparam("user_id"))
 )
-_USER_STORES = Lookup(sa.select(models.UserStore.store_id).where(models.UserStore.user_id == sa.bindparam("user_id")))
+# a store manager's open stores: an archived store is closed to its managers (its history stays with the region)
+_USER_STORES = Lookup(
+    sa.select(models.UserStore.store_id)
+    .join(models.Store, models.Store.id == models.UserStore.store_id)
+    .where(models.UserStore.user_id == sa.bindparam("user_id"), models.Store.archived.is_(False))
+)
 
 
 def session_viewer(db: Database, token: str) -> Viewer | None:

@@ -207,12 +207,15 @@ def invite_store_manager(
         store, _ = scoped.store(session, viewer, code)
         if viewer.is_store_manager:
             raise NotFound(f"no store {code[:40]!r}")
+        if store.archived:
+            raise Conflict(f"{store.name} is archived: an owner restores it before it has managers again.")
         user = session.scalar(sa.select(models.User).where(models.User.email == email))
     if user is None:
         given = invite(db, email, name, models.Role.STORE, (), viewer.id, base_url, smtp, (store.code,))
         return StoreManagerAdded(email, given)
-    if user.role != models.Role.STORE or user.id is None:
-        raise Conflict(f"{email} is already a {user.role}: one person, one role", [Problem("email", "already in use")])
+    if user.role != models.Role.STORE or user.id is None:  # one person, one role; theirs is not the manager's business
+        message = f"{email} cannot manage a store: ask an owner about this address."
+        raise Conflict(message, [Problem("email", message)])
     with db.write_session() as session:
         linked = session.get(models.UserStore, (user.id, store.id))
         if linked is None:

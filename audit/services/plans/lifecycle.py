@@ -202,11 +202,16 @@ def _deciding(session: Session, viewer: Viewer, code: str) -> tuple[models.Store
 
 
 def store_managers(session: Session, store_id: int) -> list[int]:
-    """The ids of the store's managers who can sign in (a disabled one answers for nothing)."""
+    """The ids of the store's managers who can sign in: a disabled one, or one invited who has
+    not chosen a password yet, answers for nothing (the region does meanwhile)."""
     query = (
         sa.select(models.User.id)
         .join(models.UserStore, models.UserStore.user_id == models.User.id)
-        .where(models.UserStore.store_id == store_id, models.User.disabled.is_(False))
+        .where(
+            models.UserStore.store_id == store_id,
+            models.User.disabled.is_(False),
+            models.User.password_hash.is_not(None),
+        )
         .order_by(models.User.id)
     )
     return list(session.scalars(query))

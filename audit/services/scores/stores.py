@@ -103,6 +103,8 @@ def report(db: Database, viewer: Viewer, code: str, period: Period, checklist: s
             models.Audit.finished_at >= period.start,
             models.Audit.finished_at < period.end,
             models.ChecklistVersion.checklist_key == checklist,
+            # a store's manager sees no audit review is not done with (nor that it was sent back)
+            models.past_review() if viewer.is_store_manager else sa.true(),
         )
         audits = [
             AuditPoint(*r)
