@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from html import escape
 from itertools import pairwise
+from typing import Any
 
 from markupsafe import Markup
 
@@ -152,7 +153,8 @@ FONT_PT = 7.2  # labels and figures
 CODE_PT = 6.0  # store codes in the header
 LABEL_WIDTH = 232.0  # the behaviour column, pt
 LINE, PAD = 8.8, 2.4  # a label line, and a row's padding above and below, pt
-HEAD, SECTION = 16.0, 15.0  # heights of the header row and of a section's title row, pt
+NAME_PT, NAME_LINE = 5.6, 6.4  # a store's name under its code at the column's head, on up to two lines
+HEAD, SECTION = 16.0 + 2 * NAME_LINE, 15.0  # heights of the header row and of a section's title row, pt
 MAX_COLUMNS = 17
 MAX_LINES = 6  # of a behaviour's label; report.css has a row height for each
 FIGURE, FIGURE_DASH = "\u2007", "\u2012"  # digit-wide space and dash (DejaVu has both)
@@ -160,6 +162,7 @@ FIGURE, FIGURE_DASH = "\u2007", "\u2012"  # digit-wide space and dash (DejaVu ha
 # --o1 the padding above its figures (centred on the label), and so on.
 MEASURES = (
     f"--label:{LABEL_WIDTH}pt;--head:{HEAD}pt;--line:{LINE}pt;--pad:{PAD}pt;--font:{FONT_PT}pt;--code:{CODE_PT}pt;"
+    f"--name:{NAME_PT}pt;--name-line:{NAME_LINE}pt;"
     f"--sec:{SECTION}pt;--sec-pad:{SECTION - LINE - 1.5}pt;"
     + "".join(
         f"--h{n}:{n * LINE + 2 * PAD:.1f}pt;--o{n}:{PAD + (n - 1) * LINE / 2:.1f}pt;" for n in range(1, MAX_LINES + 1)
@@ -183,6 +186,7 @@ class HeatPage:
     background: str  # SVG of the cells and rules, as big as the page's grid
     style: str  # the grid's size and measures, for report.css (trusted numbers only)
     lines: list[HeatLine]
+    names: list[list[str]] = field(default_factory=list)  # each column's store name, in lines that fit it
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,43 @@ def wrap(text: str, width: float, size: float) -> list[str]:
         else:
             lines.append(word)
     return lines or [""]
+
+
+def head_name(name: str, width: float) -> list[str]:
+    """A store's name in at most two lines of `width` pt at NAME_PT: broken at spaces, a word
+    too long for a line broken with a hyphen, and cut with "…" when two lines are not enough."""
+
+    def fits(text: str) -> bool:
+        return text_width(text, NAME_PT) <= width
+
+    lines: list[str] = []
+    rest = " ".join(name.split())
+    while rest and len(lines) < 2:
+        if fits(rest):
+            return [*lines, rest]
+        at_space = [n for n, ch in enumerate(rest) if ch == " " and fits(rest[:n])]
+        if at_space and len(lines) == 0:
+            lines.append(rest[: at_space[-1]])
+            rest = rest[at_space[-1] + 1 :]
+            continue
+        if len(lines) == 1:  # the last line: as much as fits, and "…"
+            cut = max((n for n in range(1, len(rest)) if fits(rest[:n].rstrip() + "…")), default=1)
+            return [*lines, rest[:cut].rstrip() + "…"]
+        word = rest.split(" ", 1)[0]  # one long word: at its last syllable that fits, else where it must
+        at_syllable = [n for n in _hyphens().positions(word) if fits(rest[:n] + "-")]
+        cut = (
+            at_syllable[-1] if at_syllable else max((n for n in range(1, len(rest)) if fits(rest[:n] + "-")), default=1)
+        )
+        lines.append(rest[:cut] + ("" if rest[cut - 1] == "-" else "-"))
+        rest = rest[cut:]
+    return lines
+
+
+@lru_cache(maxsize=1)
+def _hyphens() -> Any:
+    import pyphen  # WeasyPrint's own dependency, for its hyphens; loaded by report workers only
+
+    return pyphen.Pyphen(lang="en_GB")
 
 
 def _label(text: str) -> list[str]:
@@ -360,10 +401,10 @@ def _background(codes: list[str], entries: list[Entry], column: float, width: fl
 
 
 # Printed pages of heatmap blocks: each store group's rows flow on from where the last group
-# ended, so no page is left half empty, every page about equally full, and no block with a
-# lone row. A block is a `HeatPage` (a grid with its header) and the key of its stores' names.
+# ended, the page breaks placed so the emptiest page is as full as it can be (`_Balance`), and
+# no block with a lone row. A block is a `HeatPage` (a grid whose header names each column's
+# store by code and name) under a caption.
 
-KEY_PT, KEY_LINE = 6.4, 8.2  # the key under a block's caption: "NTH-001 Leeds · NTH-002 York ..."
 CAPTION = 13.0  # a block's caption line ("Stores 1 to 17 of 125")
 BLOCK_GAP = 9.0  # space between two blocks on a page
 MIN_ROWS = 3  # a block holds at least this many behaviours (or all of a short heatmap)
@@ -375,16 +416,11 @@ class HeatBlock:
     first: int  # the group's first and last store, counted from 1
     last: int
     key: list[tuple[str, str]]  # (code, name) of its stores
-    height: float  # pt, with its caption, key and the gap above it
+    height: float  # pt, with its caption and the gap above it
 
     @property
     def continued(self) -> bool:
         return self.grid.continued
-
-
-def key_lines(stores: list[tuple[str, str]], width: float) -> int:
-    text = " · ".join(f"{code} {name}" for code, name in stores)
-    return len(wrap(text, width, KEY_PT))
 
 
 def heatmap_sheets(
@@ -426,11 +462,10 @@ def heatmap_planner(
         return lambda occupied_mm: HeatPlan(
             False, [occupied_mm / height_mm] if occupied_mm else [], [], stores, [], 0, 0.0, []
         )
-    names = dict(stores)
     width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
     groups, slots = _groups([code for code, _ in stores], width)
     flat = _entries(rows)
-    overheads = [CAPTION + KEY_LINE * key_lines([(c, names[c]) for c in g], width) + HEAD for g in groups]
+    overheads = [CAPTION + HEAD for _ in groups]  # the stores' names are in the header
     search = _Balance(flat, overheads, height)
 
     def plan_for(occupied_mm: float) -> HeatPlan:
@@ -468,7 +503,8 @@ def heatmap_build(plan: HeatPlan, accent: str) -> list[list[HeatBlock]]:
             grid_height = HEAD + sum(line.height for line in lines)
             background = _background(codes, part, column, width, grid_height, accent)
             style = f"width:{width:.2f}pt;height:{grid_height:.2f}pt;--cell:{column:.3f}pt;" + MEASURES
-            grid = HeatPage(codes, g + 1, len(groups), g in started, background, style, lines)
+            heads = [head_name(names[c], column - 3) for c in codes]
+            grid = HeatPage(codes, g + 1, len(groups), g in started, background, style, lines, heads)
             started.add(g)
             height_here = BLOCK_GAP * (n > 0) + overheads[g] - HEAD + grid_height
             blocks.append(

@@ -91,6 +91,13 @@ def test_the_behaviour_heatmap_and_the_five_weakest(client_for, org):
     assert 'heat-bad">50%</td>' in page and 'heat-fine">0%</td>' in page  # a little chat: one of two in Leeds
 
 
+def test_the_heatmaps_columns_are_headed_by_the_stores_code_and_name(client_for, org):
+    page = client_for("north@example.com").get("/regions/NTH/behaviours").text
+    head = page[page.index('<table class="heat">') : page.index("</thead>")]
+    for code, name in (("NTH-001", "Leeds"), ("NTH-002", "York")):
+        assert f'{code}<span class="store-name">{name}</span></a></th>' in head  # on the page, not in a tooltip
+
+
 def test_a_behaviour_missed_less_than_before_is_better_with_the_arrow_up_as_on_the_region_page(client_for, org):
     shopper, now = client_for("shopper@example.com"), datetime.now(UTC)
     missed, kept = actors.answers_for(org.main, used_customer_name="no"), actors.answers_for(org.main)

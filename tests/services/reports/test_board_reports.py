@@ -3,6 +3,7 @@ heatmap pages filled) and the company report."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -106,7 +107,13 @@ def test_the_region_report_leads_with_a_summary_page_and_names_stores_with_codes
     ):
         assert words in first, words  # a ranking this short is on page one, unaudited stores too
     rest = pdfs.text(pdf, tmp_path)
-    assert "Stores 1 to 2 of 2" in rest and "NTH-001 Leeds" in rest  # the heatmap's key of names
+    assert "Stores 1 to 2 of 2" in rest, rest
+    (tmp_path / "region.pdf").write_bytes(pdf)
+    layout = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "region.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    heads = re.search(r"BEHAVIOUR +NTH-001 +NTH-002\n +Leeds +York\n", layout)
+    assert heads, layout  # each column headed by the store's code and, under it, its name
 
 
 def test_a_larger_regions_summary_names_its_best_and_weakest_stores(db, org, tmp_path):
