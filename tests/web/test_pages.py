@@ -1,5 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from tests import actors
 
 
@@ -59,3 +61,18 @@ def test_home_says_what_to_do_when_there_is_nothing(settings, db):
 def test_an_unknown_page_is_a_plain_404_page(client):
     response = client.get("/nowhere", headers={"accept": "text/html"})
     assert response.status_code == 404 and "<h1>" in response.text and "Traceback" not in response.text
+
+
+def test_beyond_300_stores_each_region_links_to_its_branches_instead_of_listing_them(client, org, db):
+    from audit.storage import models
+
+    with db.write_session() as session:
+        north = session.scalar(sa.select(models.Region.id).where(models.Region.code == "NTH"))
+        session.add_all(models.Store(code=f"NTH-{n:03d}", name=f"Branch {n}", region_id=north) for n in range(3, 301))
+    regions = _section(client.get("/").text, "Regions, best first", "</section>")
+    assert 'href="/regions/NTH"' in regions and 'href="/regions/STH"' in regions
+    assert "Branch 150" not in regions and "<table" not in regions  # 301 stores: no store rows
+    with db.write_session() as session:
+        session.execute(sa.delete(models.Store).where(models.Store.code == "NTH-300"))
+    regions = _section(client.get("/").text, "Regions, best first", "</section>")
+    assert "Branch 150" in regions and "York" in regions  # 300: every store under its region
