@@ -11,7 +11,6 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from audit.services.plans import views as plan_views
 from audit.services.scores import comparison, exports, stores
 from audit.web.api import json_response
 from audit.web.auth import viewer_of
@@ -150,7 +149,7 @@ async def comparison_json(request: Request) -> Response:
             checklist=result.checklist,
             score=result.score.score if result.score else None,
             audits=result.score.count if result.score else 0,
-            plans=PlanTotalsOut(**asdict(plan_views.totals(r.plans for r in result.rows))),
+            plans=PlanTotalsOut(**asdict(result.plans)),
             branches=[
                 BranchOut(
                     rank=r.rank,

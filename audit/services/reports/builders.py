@@ -26,7 +26,6 @@ from audit.domain.periods import Period
 from audit.services import audits, checklists, scoped
 from audit.services.access import Viewer
 from audit.services.company import branding
-from audit.services.plans import views as plan_views
 from audit.services.reports import company as company_figures
 from audit.services.reports.job import (
     BRAND_LOGO_URL,
@@ -280,7 +279,7 @@ def region_report(db: Database, viewer: Viewer, code: str, period: Period, check
         worst=list(reversed(scored[-shown:])) if len(scored) > 1 else [],
         bands=bands,
         unaudited=len(ranked) - len(scored),
-        plans=plan_views.totals(r.plans for r in result.rows),
+        plans=result.plans,
         sheets=laid_out,
         orientation=layout.orientation,
         follows=layout.heatmap.follows,

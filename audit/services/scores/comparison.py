@@ -61,6 +61,11 @@ class Comparison:
     previous: Aggregate | None
     checklists: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def plans(self) -> plan_views.PlanTotals:
+        """The region's plan figures, added up from its stores' (page, CSV, JSON and PDF alike)."""
+        return plan_views.totals(r.plans for r in self.rows)
+
 
 def audits_in(start: datetime, end: datetime, checklist: str) -> sa.Select:
     """(id, store, score) of the counted audits of one checklist finished in [start, end): the one
