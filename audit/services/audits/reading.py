@@ -162,8 +162,11 @@ def get(db: Database, audit_id: str, viewer: Viewer | None = None) -> dict[str, 
     return get_with_store_name(db, audit_id, viewer)[0]
 
 
-def get_with_store_name(db: Database, audit_id: str, viewer: Viewer | None = None) -> tuple[dict[str, Any], str]:
-    """`get`, and the name of the audit's store (read with it) for pages that head with it."""
+def get_with_store_name(
+    db: Database, audit_id: str, viewer: Viewer | None = None, for_store: bool = False
+) -> tuple[dict[str, Any], str]:
+    """`get`, and the name of the audit's store (read with it) for pages that head with it; the
+    store's copy when asked (`for_store`), and always for a store's manager."""
     with db.session() as session:
         audit = scoped.audit(session, viewer, audit_id)
         store = scoped.audit_store(session, audit)
@@ -181,7 +184,7 @@ def get_with_store_name(db: Database, audit_id: str, viewer: Viewer | None = Non
         sections=sorted((s.model_dump() for s in sections), key=lambda s: section_order.get(s["section_key"], 0)),
         answers=sorted((r.model_dump() for r in answers), key=lambda r: order.get(r["item_key"], 0)),
     )
-    if viewer is not None and viewer.is_store_manager:
+    if for_store or (viewer is not None and viewer.is_store_manager):
         shaped_audit = store_copy(shaped_audit)
     return shaped_audit, store.name
 
@@ -265,9 +268,7 @@ def view(db: Database, viewer: Viewer, audit_id: str, for_store: bool = False) -
     viewer may not see it (as for one that does not exist). A store's manager always gets
     the store's copy (`for_store`), whatever they ask for."""
     for_store = for_store or viewer.is_store_manager
-    audit, store_name = get_with_store_name(db, audit_id, viewer)
-    if for_store:
-        audit = store_copy(audit)
+    audit, store_name = get_with_store_name(db, audit_id, viewer, for_store)
     spec = checklists.version(db, audit["checklist_version"])
     assert spec is not None
     query = (
